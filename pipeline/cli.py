@@ -1,0 +1,65 @@
+"""What every job shares: arguments, config, lake checks, the session, one-line errors."""
+
+import argparse
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+
+from pipeline import PipelineError
+from pipeline.audit import RunStats, record_runs
+from pipeline.config import Config, has_scheme, load_config
+from pipeline.session import create_session
+
+JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
+
+
+def job_parser(job: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
+    parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
+    parser.add_argument(
+        "--conf-env", default="local", help="settings file conf/<ENV>.toml to use (default: local)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="show Spark's INFO logs")
+    return parser
+
+
+def check_lake(lake: str) -> None:
+    """Fail fast with one line when a local lake is missing or unreadable."""
+    if has_scheme(lake) and not lake.startswith("file:"):
+        return  # checked by Hadoop when the job reads it
+    path = lake.removeprefix("file://").removeprefix("file:")
+    if not os.path.isdir(path):
+        raise PipelineError(f"lake folder not found: {path}")
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise PipelineError(f"lake folder not readable and writable: {path}")
+
+
+def run_job(
+    job: str, parser: argparse.ArgumentParser, body: JobBody, argv: list[str] | None = None, audit: bool = True
+) -> int:
+    """Parse arguments, run `body` in a session, audit it; errors become one line and exit 1."""
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.conf_env, args.lake)
+        check_lake(config.lake)
+        spark = create_session(f"customer-care-{job}", config)
+        spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
+        started_at = datetime.now(timezone.utc)
+        stats = body(spark, config, args)
+        if audit:
+            record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, job, started_at, stats)
+    except PipelineError as err:
+        print(f"{job}: error: {err}", file=sys.stderr)
+        return 1
+    except PySparkException as err:
+        if args.verbose:
+            raise
+        first_line = str(err).strip().splitlines()[0]
+        print(f"{job}: error: {first_line} (rerun with --verbose for details)", file=sys.stderr)
+        return 1
+    return 0

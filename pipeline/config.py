@@ -1,0 +1,92 @@
+"""Settings per environment, read from conf/<env>.toml."""
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import PipelineError
+
+# spark-submit.sh sets PIPELINE_HOME: the package may run from a zip (--py-files).
+REPO_ROOT = Path(os.environ.get("PIPELINE_HOME") or Path(__file__).resolve().parent.parent)
+CONF_DIR = REPO_ROOT / "conf"
+TABLE_KEYS = (
+    "bronze_messages",
+    "bronze_orders",
+    "silver_messages",
+    "silver_orders",
+    "quarantine_messages",
+    "quarantine_orders",
+    "gold_conversations",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    lake: str
+    shuffle_partitions: int
+    tables: dict[str, str]
+    spark: dict[str, str]
+
+    def table(self, key: str) -> str:
+        """Full path of a table, e.g. table("gold_conversations")."""
+        return f"{self.lake}/{self.tables[key]}"
+
+    def landing(self, dataset: str) -> str:
+        return f"{self.lake}/landing/{dataset}"
+
+    def checkpoint(self, name: str) -> str:
+        return f"{self.lake}/_checkpoints/{name}"
+
+    def meta(self, name: str) -> str:
+        return f"{self.lake}/_meta/{name}"
+
+
+def has_scheme(path: str) -> bool:
+    """True for Hadoop URIs such as hdfs://, s3a:// or file:/."""
+    return ":" in path.split("/", 1)[0]
+
+
+def resolve_lake(lake: str) -> str:
+    """Absolute local path (relative to the repo root), or the URI unchanged."""
+    if has_scheme(lake):
+        return lake.rstrip("/")
+    path = Path(lake)
+    return str(path if path.is_absolute() else (REPO_ROOT / path).resolve())
+
+
+def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CONF_DIR) -> Config:
+    """Read conf/<env>.toml; `lake` overrides its lake root."""
+    path = conf_dir / f"{env}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in conf_dir.glob("*.toml")))
+        raise PipelineError(f"unknown config environment '{env}' (no {path}; known: {known})")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise PipelineError(f"malformed config {path}: {err}") from None
+
+    unknown = set(raw) - {"lake", "shuffle_partitions", "tables", "spark"}
+    if unknown:
+        raise PipelineError(f"malformed config {path}: unknown keys {sorted(unknown)}")
+    if not isinstance(raw.get("lake"), str) or not raw["lake"]:
+        raise PipelineError(f"malformed config {path}: 'lake' must be a non-empty string")
+    partitions = raw.get("shuffle_partitions")
+    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+        raise PipelineError(f"malformed config {path}: 'shuffle_partitions' must be a positive integer")
+    tables = raw.get("tables", {})
+    missing = [key for key in TABLE_KEYS if not isinstance(tables.get(key), str)]
+    if missing or set(tables) - set(TABLE_KEYS):
+        raise PipelineError(
+            f"malformed config {path}: [tables] needs exactly {', '.join(TABLE_KEYS)} as strings"
+        )
+    spark = raw.get("spark", {})
+    if not isinstance(spark, dict):
+        raise PipelineError(f"malformed config {path}: [spark] must be a table of settings")
+
+    return Config(
+        lake=resolve_lake(lake or raw["lake"]),
+        shuffle_partitions=partitions,
+        tables=dict(tables),
+        spark={key: str(value) for key, value in spark.items()},
+    )

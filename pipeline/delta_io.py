@@ -1,0 +1,87 @@
+"""The small Delta I/O layer: create, append exactly once, merge, inspect commits."""
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from pipeline import PipelineError
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    """Whether a file or folder exists, on any Hadoop file system."""
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(hadoop_path)
+
+
+def ensure_table(
+    spark: SparkSession,
+    path: str,
+    schema: StructType,
+    partitioned_by: tuple[str, ...] = (),
+    change_feed: bool = False,
+) -> None:
+    """Create an empty Delta table at `path` unless one is there."""
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+    if partitioned_by:
+        builder = builder.partitionedBy(*partitioned_by)
+    if change_feed:
+        builder = builder.property("delta.enableChangeDataFeed", "true")
+    builder.execute()
+
+
+def require_table(spark: SparkSession, path: str, produced_by: str) -> None:
+    if not DeltaTable.isDeltaTable(spark, path):
+        raise PipelineError(f"no Delta table at {path}: run the {produced_by} job first")
+
+
+def version(spark: SparkSession, path: str) -> int:
+    return DeltaTable.forPath(spark, path).history(1).first()["version"]
+
+
+def commits_since(spark: SparkSession, path: str, after_version: int) -> list[dict]:
+    """Operation metrics of the commits made after `after_version` (a handful of rows)."""
+    history = DeltaTable.forPath(spark, path).history()
+    rows = history.where(f"version > {after_version}").select("operationMetrics").collect()
+    return [row["operationMetrics"] or {} for row in rows]
+
+
+def append_once(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
+    """Append a micro-batch; a replay of the same batch after a crash is skipped by Delta."""
+    (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", batch_id)
+        .save(path)
+    )
+
+
+def null_safe_match(key: tuple[str, ...]) -> str:
+    return " AND ".join(f"target.`{name}` <=> source.`{name}`" for name in key)
+
+
+def insert_new(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...]) -> None:
+    """Insert the source rows whose key is not in the table yet (idempotent on replay)."""
+    (
+        DeltaTable.forPath(spark, path)
+        .alias("target")
+        .merge(source.alias("source"), null_safe_match(key))
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+
+
+def upsert(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...]) -> None:
+    """Replace matching rows as a whole and insert the others (idempotent on replay)."""
+    (
+        DeltaTable.forPath(spark, path)
+        .alias("target")
+        .merge(source.alias("source"), null_safe_match(key))
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+
+
+def last_user_metadata(spark: SparkSession, path: str) -> str | None:
+    return DeltaTable.forPath(spark, path).history(1).first()["userMetadata"]

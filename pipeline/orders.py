@@ -1,0 +1,27 @@
+"""Silver transformations for order records: one row per order, last ingested wins."""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from pipeline.messages import QUARANTINE_COLUMNS, first_ingested, is_invalid_json, parse_json_object, to_id
+
+SILVER_COLUMNS = ("order_id", "city_code", "source_file", "ingested_at")
+
+
+def parse_orders(bronze: DataFrame) -> DataFrame:
+    """Bronze records -> order_id, city_code, `reason` (null when valid), raw and lineage."""
+    j = F.col("json")
+    parsed = bronze.withColumn("json", parse_json_object(F.col("raw"), ("orderId", "cityCode")))
+    typed = parsed.select(
+        *QUARANTINE_COLUMNS[1:],
+        is_invalid_json(F.col("raw"), j).alias("invalid_json"),
+        to_id(j.orderId).alias("order_id"),
+        j.cityCode.alias("city_code"),
+    )
+    reason = F.when(F.col("invalid_json"), "invalid_json").when(F.col("order_id").isNull(), "null_order_id")
+    return typed.withColumn("reason", reason).drop("invalid_json")
+
+
+def latest_orders(valid: DataFrame) -> DataFrame:
+    """The last ingested record of every order, as a whole (a later null city wins too)."""
+    return first_ingested(valid, ("order_id",), last=True).select(*SILVER_COLUMNS)

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Run one pipeline job with spark-submit and the Delta settings.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
+JOBS="bronze silver gold sql"
+
+usage() {
+  cat <<USAGE
+Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
+
+Jobs:
+  bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
+  silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
+  gold     build gold.customer_agent_conversations from silver
+  sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+
+Options:
+  --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
+  --master URL       Spark master (default: local[*]); e.g. spark://host:7077, yarn, k8s://...
+  --conf-env ENV     settings file conf/ENV.toml (default: local)
+  -h, --help         this help; 'spark-submit.sh <job> --help' lists the job's own options
+
+Delta jars: taken from .jars/ (fetched once by 'make setup'); when that folder is
+missing (e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE with --packages.
+Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
+SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split).
+USAGE
+}
+
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+case "$1" in
+  -h|--help) usage; exit 0 ;;
+esac
+job=$1; shift
+if ! grep -qw -- "$job" <<<"$JOBS"; then
+  echo "spark-submit.sh: error: unknown job '$job' (choose from: $JOBS)" >&2; exit 2
+fi
+
+master="local[*]"
+job_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --master) [ $# -ge 2 ] || { echo "spark-submit.sh: error: --master needs a URL" >&2; exit 2; }
+              master=$2; shift 2 ;;
+    --master=*) master=${1#--master=}; shift ;;
+    *) job_args+=("$1"); shift ;;
+  esac
+done
+
+submit=${SPARK_SUBMIT:-}
+if [ -z "$submit" ]; then
+  if [ -x "$here/.venv/bin/spark-submit" ]; then
+    # pip's spark-submit finds SPARK_HOME and Python through the venv.
+    export PATH="$here/.venv/bin:$PATH" PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}"
+    submit="$here/.venv/bin/spark-submit"
+  else
+    submit=spark-submit
+  fi
+fi
+command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit not found (run 'make setup')" >&2; exit 1; }
+
+if [ -f "$here/.jars/.complete" ]; then
+  delta=(--jars "$(ls "$here"/.jars/*.jar | paste -sd, -)")
+else
+  delta=(--packages "$DELTA_PACKAGE")
+fi
+
+# Ship the pipeline package to executors (a cluster has no copy of this repo).
+mkdir -p "$here/build"
+(cd "$here" && rm -f build/pipeline.zip && python3 -m zipfile -c build/pipeline.zip pipeline)
+
+export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
+case "$master" in local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;; esac
+
+log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
+# shellcheck disable=SC2086
+exec "$submit" \
+  --master "$master" \
+  --name "customer-care-$job" \
+  --driver-memory "${DRIVER_MEMORY:-2g}" \
+  "${delta[@]}" \
+  --py-files "$here/build/pipeline.zip" \
+  --files "$here/conf/log4j2.properties" \
+  --conf "spark.driver.extraJavaOptions=$log_conf" \
+  --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties" \
+  ${SPARK_SUBMIT_OPTS_EXTRA:-} \
+  "$here/jobs/$job.py" "${job_args[@]}"

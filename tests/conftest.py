@@ -1,0 +1,37 @@
+"""One SparkSession for the whole suite: local[2], few shuffle partitions, no UI."""
+
+import os
+import time
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.session import create_session, local_delta_jars
+
+
+# PySpark converts naive Python datetimes with the process's zone; pin it so
+# hand-written expectations mean UTC on any machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    config = load_config("local")
+    session = create_session(
+        "tests",
+        config,
+        {
+            "spark.master": "local[2]",
+            "spark.jars": local_delta_jars(),
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+        },
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
