@@ -63,13 +63,14 @@ def main(spark, config, args):
         spark, config, "customer_agent_messages", "bronze_messages", "silver_messages", "quarantine_messages",
         messages.parse_messages, messages.deduplicate_messages, insert_new_messages,
     )
-    # Every valid message is either inserted or a duplicate of one already kept.
-    message_stats.duplicates = message_stats.rows_read - message_stats.rows_quarantined - message_stats.rows_written
     order_stats = process(
         spark, config, "orders", "bronze_orders", "silver_orders", "quarantine_orders",
         orders.parse_orders, orders.latest_orders, upsert_orders,
     )
     for s in (message_stats, order_stats):
+        # A valid record not written is a duplicate event, or for orders a record
+        # replaced by a later one of the same order in the same batch.
+        s.duplicates = s.rows_read - s.rows_quarantined - s.rows_written
         print(
             f"silver {s.dataset}: read {s.rows_read}, written {s.rows_written}, "
             f"quarantined {s.rows_quarantined}, duplicates {s.duplicates}"

@@ -1,0 +1,133 @@
+"""The real jobs through spark-submit.sh on generated data, checked against the
+pure-Python reference model of the contract (tests/reference_model.py)."""
+
+import json
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+
+from pipeline.conversations import GOLD_COLUMNS
+from pipeline.config import REPO_ROOT, load_config
+from pipeline.generator import generate
+from tests import reference_model
+
+JOBS = ("bronze", "silver", "gold")
+GOLD_SCHEMA = (
+    "order_id long, city_code string, first_agent_message timestamp, first_customer_message timestamp, "
+    "num_messages_agent long, num_messages_customer long, first_message_by string, "
+    "conversation_started_at timestamp, first_response_time_delay_seconds long, last_message_time timestamp, "
+    "last_message_order_stage string, num_agents int, priority boolean, resolved boolean, conversation_date date"
+)
+
+
+def submit(*args):
+    return subprocess.run(
+        [str(REPO_ROOT / "spark-submit.sh"), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+def run_pipeline(lake):
+    for job in JOBS:
+        result = submit(job, "--lake", str(lake))
+        assert result.returncode == 0, f"{job} failed:\n{result.stdout}\n{result.stderr[-3000:]}"
+
+
+def table(spark, lake, key):
+    return spark.read.format("delta").load(load_config("local", str(lake)).table(key))
+
+
+def versions(spark, lake):
+    config = load_config("local", str(lake))
+    return {
+        key: spark.sql(f"DESCRIBE HISTORY delta.`{config.table(key)}` LIMIT 1").first()["version"]
+        for key in config.tables
+    }
+
+
+def assert_gold_matches_reference(spark, lake):
+    expected_rows = reference_model.build_expected(str(lake))["gold"].values()
+    expected = spark.createDataFrame([tuple(row[c] for c in GOLD_COLUMNS) for row in expected_rows], GOLD_SCHEMA)
+    assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True, ignore_row_order=True)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    lake = tmp_path_factory.mktemp("lake")
+    generate(str(lake), orders=80, seed=11)
+    run_pipeline(lake)
+    return lake
+
+
+def test_gold_equals_the_reference_model_one_row_per_order(spark, lake):
+    gold = table(spark, lake, "gold_conversations")
+    assert gold.count() == gold.select("order_id").distinct().count() > 50
+    assert_gold_matches_reference(spark, lake)
+
+
+def test_silver_and_quarantine_equal_the_reference_model(spark, lake):
+    expected = reference_model.build_expected(str(lake))
+    silver = table(spark, lake, "silver_messages")
+    assert silver.count() == len(expected["silver_messages"])
+    reasons = {r["reason"]: r["count"] for r in table(spark, lake, "quarantine_messages").groupBy("reason").count().collect()}
+    expected_reasons = {}
+    for row in expected["quarantine_messages"]:
+        expected_reasons[row["reason"]] = expected_reasons.get(row["reason"], 0) + 1
+    assert reasons == expected_reasons
+    assert set(reasons) == {
+        "invalid_json", "null_order_id", "null_from_id", "null_customer_id",
+        "null_message_sent_time", "unparseable_message_sent_time",
+    }
+    orders = {r["order_id"]: r["city_code"] for r in table(spark, lake, "silver_orders").collect()}
+    assert orders == expected["silver_orders"]
+    assert table(spark, lake, "quarantine_orders").count() == expected["quarantine_orders"]
+
+
+def test_every_landing_record_is_in_silver_quarantine_or_counted_duplicate(spark, lake):
+    landing_messages, _ = reference_model.read_landing(str(lake))
+    silver = table(spark, lake, "silver_messages").count()
+    quarantine = table(spark, lake, "quarantine_messages").count()
+    audit = spark.read.format("delta").load(f"{lake}/_meta/pipeline_runs")
+    duplicates = audit.where("job = 'silver' AND dataset = 'customer_agent_messages'").groupBy().sum("duplicates")
+    duplicates = duplicates.first()[0]
+    assert duplicates > 0
+    assert len(landing_messages) == silver + quarantine + duplicates
+    assert duplicates == reference_model.build_expected(str(lake))["duplicates"]
+
+
+def test_rerun_without_new_files_writes_nothing(spark, lake):
+    before = versions(spark, lake)
+    run_pipeline(lake)
+    assert versions(spark, lake) == before
+
+
+def late_message(order_id, customer_id, agent_id, at):
+    return {
+        "senderDeviceType": "Customer Android", "customerId": customer_id, "fromId": customer_id,
+        "toId": agent_id, "chatStartedByMessage": False, "orderId": order_id, "priority": True,
+        "resolution": None, "agentId": agent_id, "orderStage": "LATE", "messageSentTime": at,
+    }
+
+
+def test_late_files_update_the_right_rows(spark, lake):
+    gold_before = {r["order_id"]: r.asDict() for r in table(spark, lake, "gold_conversations").collect()}
+    silver = table(spark, lake, "silver_messages").where("sender_role = 'customer'").orderBy("order_id").first()
+    target = gold_before[silver["order_id"]]
+    earlier = target["conversation_started_at"].replace(tzinfo=timezone.utc).timestamp() - 2 * 86400
+    at = datetime.fromtimestamp(earlier, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+    landing = Path(lake, "landing")
+    late = late_message(silver["order_id"], silver["customer_id"], silver["agent_id"], at)
+    (landing / "customer_agent_messages" / "zz-late-1.jsonl").write_text(json.dumps(late) + "\n" + json.dumps(late) + "\n")
+    (landing / "orders" / "zz-late-1.jsonl").write_text(json.dumps({"orderId": silver["order_id"], "cityCode": "NEW"}) + "\n")
+    run_pipeline(lake)
+
+    assert_gold_matches_reference(spark, lake)
+    after = {r["order_id"]: r.asDict() for r in table(spark, lake, "gold_conversations").collect()}
+    changed = {order for order in after if after[order] != gold_before.get(order)}
+    assert changed == {silver["order_id"]}
+    row = after[silver["order_id"]]
+    assert row["city_code"] == "NEW" and row["priority"] is True
+    assert row["conversation_date"] < target["conversation_date"]
