@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="bronze silver gold sql"
+JOBS="bronze silver gold optimize sql"
 
 usage() {
   cat <<USAGE
@@ -12,7 +12,8 @@ Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|clus
 Jobs:
   bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
   silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
-  gold     build gold.customer_agent_conversations from silver
+  gold     build gold.customer_agent_conversations from silver (only the orders that changed)
+  optimize compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
   sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
 
 Options:

@@ -8,6 +8,7 @@ from pyspark.sql.types import IntegerType, LongType, StringType, StructField, St
 from pipeline import PipelineError, delta_io
 from pipeline.audit import RunStats
 from pipeline.cli import job_parser, run_job
+from pipeline.faults import crash_point
 from pipeline.landing import LANDING_GLOB, split_records
 from pipeline.streams import process_available
 
@@ -47,6 +48,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             F.current_timestamp().alias("ingested_at"),
         )
         delta_io.append_once(records, table, f"bronze-{dataset}", batch_id)
+        crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
 
     new_files = process_available(files, config.checkpoint(table_key), write_batch, f"bronze {dataset}")
     written = sum(int(m.get("numOutputRows", 0)) for m in delta_io.commits_since(spark, table, before))

@@ -1,83 +1,109 @@
-"""Silver: type, validate and deduplicate the bronze records not processed yet.
+"""Silver: type, validate and deduplicate the bronze rows not processed yet.
 
 Invalid records go to quarantine with their reason; duplicates of events already
 in silver (from any earlier file or run) are counted and not inserted again.
+Silver records in each commit the last bronze batch it has processed, so a
+rerun with nothing new writes nothing. --full-refresh rebuilds silver and
+quarantine from all of bronze.
 """
 
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from pipeline import delta_io, messages, orders
 from pipeline.audit import RunStats
 from pipeline.cli import job_parser, run_job
-from pipeline.streams import process_available
+from pipeline.faults import crash_point
+
+PROCESSED = "bronze_batch"  # commit-metadata key: last bronze ingest_batch in silver
+BRONZE_RECORD = ("source_file", "record_index")  # identifies a quarantined record
 
 
-def quarantine_schema(parsed):
-    return messages.quarantined(parsed).withColumn("quarantined_at", F.current_timestamp()).schema
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    table: str  # config key suffix: bronze_<table>, silver_<table>, quarantine_<table>
+    parse: Callable[[DataFrame], DataFrame]
+    to_silver: Callable[[DataFrame], DataFrame]  # valid parsed rows -> silver rows
+    key: tuple[str, ...]
+    replace_matches: bool  # orders: the last record wins; messages: the first one stays
 
 
-def process(spark, config, dataset, bronze_key, silver_key, quarantine_key, parse, to_silver, write_silver):
-    """Stream new bronze rows of one dataset into its silver and quarantine tables."""
-    bronze, silver = config.table(bronze_key), config.table(silver_key)
-    quarantine = config.table(quarantine_key)
+DATASETS = (
+    Dataset("customer_agent_messages", "messages", messages.parse_messages, messages.deduplicate_messages,
+            messages.EVENT_KEY, replace_matches=False),
+    Dataset("orders", "orders", orders.parse_orders, orders.latest_orders, ("order_id",), replace_matches=True),
+)
+
+
+def with_quarantine_time(parsed: DataFrame) -> DataFrame:
+    return messages.quarantined(parsed).withColumn("quarantined_at", F.current_timestamp())
+
+
+def process(spark, config, dataset: Dataset, full_refresh: bool) -> RunStats:
+    bronze = config.table(f"bronze_{dataset.table}")
+    silver = config.table(f"silver_{dataset.table}")
+    quarantine = config.table(f"quarantine_{dataset.table}")
     delta_io.require_table(spark, bronze, "bronze")
-    sample = parse(spark.read.format("delta").load(bronze).limit(0))
-    delta_io.ensure_table(spark, silver, to_silver(sample).schema, change_feed=True)
-    delta_io.ensure_table(spark, quarantine, quarantine_schema(sample))
-    stats = RunStats(dataset)
+    all_bronze = spark.read.format("delta").load(bronze)
+    empty = dataset.parse(all_bronze.limit(0))
+    delta_io.ensure_table(spark, silver, dataset.to_silver(empty).schema, change_feed=True)
+    delta_io.ensure_table(spark, quarantine, with_quarantine_time(empty).schema)
 
-    def write_batch(batch, batch_id):
-        parsed = parse(batch).persist()
-        rejected = messages.quarantined(parsed).withColumn("quarantined_at", F.current_timestamp())
-        delta_io.append_once(rejected, quarantine, f"silver-{dataset}-quarantine", batch_id)
-        before = delta_io.version(spark, silver)
-        write_silver(spark, to_silver(parsed.where("reason IS NULL")), silver)
-        written = sum(
-            int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
-            for m in delta_io.commits_since(spark, silver, before)
-        )
-        counts = parsed.groupBy().agg(F.count("*").alias("read"), F.count("reason").alias("rejected")).first()
-        parsed.unpersist()
-        stats.rows_read += counts["read"]
-        stats.rows_quarantined += counts["rejected"]
-        stats.rows_written += written
+    done = None if full_refresh else delta_io.last_commit_metadata(spark, silver, PROCESSED)
+    new = all_bronze.where(F.col("ingest_batch") > (done[PROCESSED] if done else -1))
+    upto = new.agg(F.max("ingest_batch")).first()[0]
+    stats = RunStats(dataset.name)
+    if upto is None:
+        print(f"silver {dataset.name}: nothing new in {bronze}")
+        return stats
 
-    process_available(
-        spark.readStream.format("delta").load(bronze), config.checkpoint(silver_key), write_batch, f"silver {dataset}"
+    parsed = dataset.parse(new).persist()
+    rejected = with_quarantine_time(parsed)
+    rows = dataset.to_silver(parsed.where("reason IS NULL"))
+    before = delta_io.version(spark, silver)
+    with delta_io.commit_metadata(spark, {PROCESSED: upto}):
+        if full_refresh:
+            rejected.write.format("delta").mode("overwrite").save(quarantine)
+            rows.write.format("delta").mode("overwrite").save(silver)
+        else:
+            # Both writes are idempotent: a crash between them makes the next run
+            # process these bronze rows again, and nothing is added twice.
+            delta_io.insert_new(spark, rejected, quarantine, BRONZE_RECORD)
+            crash_point(f"silver.{dataset.name}.after_quarantine")
+            if dataset.replace_matches:
+                delta_io.upsert(spark, rows, silver, dataset.key)
+            else:
+                delta_io.insert_new(spark, rows, silver, dataset.key)
+    crash_point(f"silver.{dataset.name}.after_write")
+    counts = parsed.agg(F.count("*").alias("read"), F.count("reason").alias("rejected")).first()
+    parsed.unpersist()
+
+    stats.rows_read, stats.rows_quarantined = counts["read"], counts["rejected"]
+    stats.rows_written = sum(
+        int(m.get("numOutputRows", 0)) if full_refresh
+        else int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
+        for m in delta_io.commits_since(spark, silver, before)
+    )
+    # A valid record not written is a duplicate event, or for orders a record
+    # replaced by a later one of the same order in the same run.
+    stats.duplicates = stats.rows_read - stats.rows_quarantined - stats.rows_written
+    print(
+        f"silver {dataset.name}: read {stats.rows_read}, written {stats.rows_written}, "
+        f"quarantined {stats.rows_quarantined}, duplicates {stats.duplicates}"
     )
     return stats
 
 
-def insert_new_messages(spark, deduplicated, path):
-    delta_io.insert_new(spark, deduplicated, path, messages.EVENT_KEY)
-
-
-def upsert_orders(spark, latest, path):
-    delta_io.upsert(spark, latest, path, ("order_id",))
-
-
 def main(spark, config, args):
-    message_stats = process(
-        spark, config, "customer_agent_messages", "bronze_messages", "silver_messages", "quarantine_messages",
-        messages.parse_messages, messages.deduplicate_messages, insert_new_messages,
-    )
-    order_stats = process(
-        spark, config, "orders", "bronze_orders", "silver_orders", "quarantine_orders",
-        orders.parse_orders, orders.latest_orders, upsert_orders,
-    )
-    for s in (message_stats, order_stats):
-        # A valid record not written is a duplicate event, or for orders a record
-        # replaced by a later one of the same order in the same batch.
-        s.duplicates = s.rows_read - s.rows_quarantined - s.rows_written
-        print(
-            f"silver {s.dataset}: read {s.rows_read}, written {s.rows_written}, "
-            f"quarantined {s.rows_quarantined}, duplicates {s.duplicates}"
-        )
-    return [message_stats, order_stats]
+    return [process(spark, config, dataset, args.full_refresh) for dataset in DATASETS]
 
 
 if __name__ == "__main__":
     parser = job_parser("silver", __doc__)
+    parser.add_argument("--full-refresh", action="store_true", help="rebuild silver and quarantine from all of bronze")
     sys.exit(run_job("silver", parser, main))

@@ -59,4 +59,4 @@ if __name__ == "__main__":
     parser = job_parser("sql", __doc__)
     parser.add_argument("-e", "--execute", metavar="SQL", help="run one statement and print its result")
     parser.add_argument("--rows", type=int, default=50, help="rows to print (default: 50)")
-    sys.exit(run_job("sql", parser, main, audit=False))
+    sys.exit(run_job("sql", parser, main, writes=False))

@@ -5,6 +5,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timezone
 
 from pyspark.errors import PySparkException
@@ -13,6 +14,7 @@ from pyspark.sql import SparkSession
 from pipeline import PipelineError
 from pipeline.audit import RunStats, record_runs
 from pipeline.config import Config, has_scheme, load_config
+from pipeline.lock import job_lock
 from pipeline.session import create_session
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
@@ -40,19 +42,22 @@ def check_lake(lake: str) -> None:
 
 
 def run_job(
-    job: str, parser: argparse.ArgumentParser, body: JobBody, argv: list[str] | None = None, audit: bool = True
+    job: str, parser: argparse.ArgumentParser, body: JobBody, argv: list[str] | None = None, writes: bool = True
 ) -> int:
-    """Parse arguments, run `body` in a session, audit it; errors become one line and exit 1."""
+    """Parse arguments, run `body` in a session under the job's lock, audit it
+    (read-only jobs pass writes=False: no lock, no audit row); errors become one
+    line and exit 1."""
     args = parser.parse_args(argv)
     try:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake)
-        spark = create_session(f"customer-care-{job}", config)
-        spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
-        started_at = datetime.now(timezone.utc)
-        stats = body(spark, config, args)
-        if audit:
-            record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, job, started_at, stats)
+        with job_lock(config.lake, job) if writes else nullcontext():
+            spark = create_session(f"customer-care-{job}", config)
+            spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
+            started_at = datetime.now(timezone.utc)
+            stats = body(spark, config, args)
+            if writes:
+                record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, job, started_at, stats)
     except PipelineError as err:
         print(f"{job}: error: {err}", file=sys.stderr)
         return 1

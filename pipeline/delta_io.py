@@ -1,10 +1,15 @@
 """The small Delta I/O layer: create, append exactly once, merge, inspect commits."""
 
+import json
+from contextlib import contextmanager
+
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from pipeline import PipelineError
+
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
@@ -46,7 +51,7 @@ def commits_since(spark: SparkSession, path: str, after_version: int) -> list[di
 
 
 def append_once(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
-    """Append a micro-batch; a replay of the same batch after a crash is skipped by Delta."""
+    """Append a batch; a replay of the same (app_id, batch_id) after a crash is skipped by Delta."""
     (
         df.write.format("delta")
         .mode("append")
@@ -83,5 +88,30 @@ def upsert(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ..
     )
 
 
-def last_user_metadata(spark: SparkSession, path: str) -> str | None:
-    return DeltaTable.forPath(spark, path).history(1).first()["userMetadata"]
+@contextmanager
+def commit_metadata(spark: SparkSession, metadata: dict):
+    """Attach `metadata` (JSON) to the Delta commits made inside the block: a job
+    records what it has processed atomically with the data it writes."""
+    spark.conf.set(USER_METADATA, json.dumps(metadata, sort_keys=True))
+    try:
+        yield
+    finally:
+        spark.conf.unset(USER_METADATA)
+
+
+def last_commit_metadata(spark: SparkSession, path: str, key: str, depth: int = 100) -> dict | None:
+    """The newest commit metadata holding `key` (maintenance commits such as
+    OPTIMIZE carry none), or None."""
+    rows = (
+        DeltaTable.forPath(spark, path)
+        .history(depth)
+        .where("userMetadata IS NOT NULL")
+        .orderBy("version", ascending=False)
+        .select("userMetadata")
+        .collect()
+    )
+    for row in rows:
+        metadata = json.loads(row["userMetadata"])
+        if key in metadata:
+            return metadata
+    return None

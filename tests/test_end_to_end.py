@@ -2,56 +2,14 @@
 pure-Python reference model of the contract (tests/reference_model.py)."""
 
 import json
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
 
-from pipeline.conversations import GOLD_COLUMNS
-from pipeline.config import REPO_ROOT, load_config
 from pipeline.generator import generate
 from tests import reference_model
-
-JOBS = ("bronze", "silver", "gold")
-GOLD_SCHEMA = (
-    "order_id long, city_code string, first_agent_message timestamp, first_customer_message timestamp, "
-    "num_messages_agent long, num_messages_customer long, first_message_by string, "
-    "conversation_started_at timestamp, first_response_time_delay_seconds long, last_message_time timestamp, "
-    "last_message_order_stage string, num_agents int, priority boolean, resolved boolean, conversation_date date"
-)
-
-
-def submit(*args):
-    return subprocess.run(
-        [str(REPO_ROOT / "spark-submit.sh"), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
-    )
-
-
-def run_pipeline(lake):
-    for job in JOBS:
-        result = submit(job, "--lake", str(lake))
-        assert result.returncode == 0, f"{job} failed:\n{result.stdout}\n{result.stderr[-3000:]}"
-
-
-def table(spark, lake, key):
-    return spark.read.format("delta").load(load_config("local", str(lake)).table(key))
-
-
-def versions(spark, lake):
-    config = load_config("local", str(lake))
-    return {
-        key: spark.sql(f"DESCRIBE HISTORY delta.`{config.table(key)}` LIMIT 1").first()["version"]
-        for key in config.tables
-    }
-
-
-def assert_gold_matches_reference(spark, lake):
-    expected_rows = reference_model.build_expected(str(lake))["gold"].values()
-    expected = spark.createDataFrame([tuple(row[c] for c in GOLD_COLUMNS) for row in expected_rows], GOLD_SCHEMA)
-    assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True, ignore_row_order=True)
-
+from tests.lakes import assert_gold_matches_reference, run_pipeline, table, versions
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):

@@ -1,0 +1,10 @@
+"""Fault injection for the crash-safety tests: PIPELINE_CRASH_AT=<point> kills
+the driver with SIGKILL at that point, as a lost machine would."""
+
+import os
+import signal
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get("PIPELINE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,51 @@
+"""Helpers for the tests that run the real jobs on a lake folder."""
+
+import subprocess
+
+from chispa import assert_df_equality
+
+from pipeline.config import REPO_ROOT, load_config
+from pipeline.conversations import GOLD_COLUMNS
+from tests import reference_model
+
+JOBS = ("bronze", "silver", "gold")
+GOLD_SCHEMA = (
+    "order_id long, city_code string, first_agent_message timestamp, first_customer_message timestamp, "
+    "num_messages_agent long, num_messages_customer long, first_message_by string, "
+    "conversation_started_at timestamp, first_response_time_delay_seconds long, last_message_time timestamp, "
+    "last_message_order_stage string, num_agents int, priority boolean, resolved boolean, conversation_date date"
+)
+
+
+def assert_gold_matches_reference(spark, lake):
+    expected_rows = reference_model.build_expected(str(lake))["gold"].values()
+    expected = spark.createDataFrame([tuple(row[c] for c in GOLD_COLUMNS) for row in expected_rows], GOLD_SCHEMA)
+    assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True, ignore_row_order=True)
+
+
+def submit(*args, env=None):
+    return subprocess.run(
+        [str(REPO_ROOT / "spark-submit.sh"), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=env
+    )
+
+
+def run_job(job, lake, *options, env=None):
+    result = submit(job, "--lake", str(lake), *options, env=env)
+    assert result.returncode == 0, f"{job} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def run_pipeline(lake):
+    return "".join(run_job(job, lake) for job in JOBS)
+
+
+def table(spark, lake, key):
+    return spark.read.format("delta").load(load_config("local", str(lake)).table(key))
+
+
+def versions(spark, lake):
+    config = load_config("local", str(lake))
+    return {
+        key: spark.sql(f"DESCRIBE HISTORY delta.`{config.table(key)}` LIMIT 1").first()["version"]
+        for key in config.tables
+    }

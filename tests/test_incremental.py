@@ -1,0 +1,128 @@
+"""Incremental runs equal a full refresh, and killed runs lose and duplicate nothing."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipeline.config import REPO_ROOT, load_config
+from pipeline.generator import generate
+from tests.lakes import assert_gold_matches_reference, run_job, run_pipeline, submit, table, versions
+
+# Lineage times differ between lakes built at different moments.
+RUN_TIMES = ("ingested_at", "quarantined_at")
+SNAPSHOT_TABLES = (
+    "bronze_messages", "bronze_orders", "silver_messages", "silver_orders",
+    "quarantine_messages", "quarantine_orders", "gold_conversations",
+)
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    """A generated data set split into three landing drops, in file-name order:
+    later drops hold late arrivals, repeated duplicates and city changes."""
+    staging = tmp_path_factory.mktemp("staging")
+    generate(str(staging), orders=60, seed=5)
+    messages = sorted((staging / "landing" / "customer_agent_messages").iterdir())
+    orders = sorted((staging / "landing" / "orders").iterdir())
+    assert len(messages) >= 6 and len(orders) == 2
+    return [messages[:2] + orders[:1], messages[2:4], messages[4:] + orders[1:]]
+
+
+def land(lake: Path, files):
+    for file in files:
+        target = lake / "landing" / file.parent.name / file.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(file, target)
+
+
+def snapshot(spark, lake):
+    result = {}
+    for key in SNAPSHOT_TABLES:
+        df = table(spark, lake, key)
+        df = df.drop(*[c for c in RUN_TIMES if c in df.columns])
+        if "source_file" in df.columns:  # the lake folders differ; the landing paths do not
+            df = df.withColumn("source_file", F.substring_index("source_file", "/landing/", -1))
+        result[key] = sorted((tuple(row) for row in df.collect()), key=repr)
+    return result
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(spark, tmp_path_factory, batches):
+    lake = tmp_path_factory.mktemp("uninterrupted")
+    for files in batches:
+        land(lake, files)
+        run_pipeline(lake)
+    return lake, snapshot(spark, lake)
+
+
+def test_incremental_runs_equal_the_reference_and_a_full_refresh(spark, uninterrupted):
+    lake, incremental = uninterrupted
+    assert_gold_matches_reference(spark, lake)
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{lake}/gold/customer_agent_conversations`")
+    assert history.where("operation = 'MERGE'").count() == 2  # drops 2 and 3 merged, not rebuilt
+
+    run_job("silver", lake, "--full-refresh")
+    run_job("gold", lake, "--full-refresh")
+    assert snapshot(spark, lake) == incremental
+
+
+def test_rerun_with_nothing_new_is_fast_and_writes_nothing(spark, uninterrupted):
+    lake, _ = uninterrupted
+    before = versions(spark, lake)
+    output = run_pipeline(lake)
+    assert versions(spark, lake) == before
+    assert output.count("nothing") == 5  # two bronze landings, two silver datasets, gold
+
+
+def crash(job, lake, point):
+    result = submit(job, "--lake", str(lake), env={**os.environ, "PIPELINE_CRASH_AT": point})
+    assert result.returncode != 0, f"{job} did not stop at {point}"
+
+
+def kill_when_committed(job, lake, table_key):
+    """Start a job and kill -9 its whole process tree once it has committed to `table_key`."""
+    log = Path(load_config("local", str(lake)).table(table_key)) / "_delta_log"
+    commits = len(list(log.glob("*.json")))
+    process = subprocess.Popen(
+        [str(REPO_ROOT / "spark-submit.sh"), job, "--lake", str(lake)],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while len(list(log.glob("*.json"))) == commits and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, f"{job} ended before it could be killed"
+
+
+def test_killed_runs_lose_and_duplicate_nothing(spark, tmp_path, batches, uninterrupted):
+    _, expected = uninterrupted
+    lake = tmp_path
+
+    land(lake, batches[0])
+    crash("bronze", lake, "bronze.customer_agent_messages.after_write")  # written, not checkpointed
+    run_job("bronze", lake)
+    crash("silver", lake, "silver.customer_agent_messages.after_quarantine")
+    run_job("silver", lake)
+    run_job("gold", lake)
+
+    land(lake, batches[1])
+    run_job("bronze", lake)
+    kill_when_committed("silver", lake, "quarantine_messages")  # a real kill -9 mid-job
+    run_job("silver", lake)
+    crash("gold", lake, "gold.before_merge")
+    crash("gold", lake, "gold.after_merge")
+    run_job("gold", lake)
+
+    land(lake, batches[2])
+    kill_when_committed("bronze", lake, "bronze_messages")
+    run_job("bronze", lake)
+    crash("silver", lake, "silver.orders.after_write")
+    run_pipeline(lake)
+
+    assert snapshot(spark, lake) == expected
