@@ -75,15 +75,25 @@ export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lak
 case "$master" in local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;; esac
 
 log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
-# shellcheck disable=SC2086
-exec "$submit" \
-  --master "$master" \
-  --name "customer-care-$job" \
-  --driver-memory "${DRIVER_MEMORY:-2g}" \
-  "${delta[@]}" \
-  --py-files "$here/build/pipeline.zip" \
-  --files "$here/conf/log4j2.properties" \
-  --conf "spark.driver.extraJavaOptions=$log_conf" \
-  --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties" \
-  ${SPARK_SUBMIT_OPTS_EXTRA:-} \
-  "$here/jobs/$job.py" "${job_args[@]}"
+# shellcheck disable=SC2206
+options=(
+  --master "$master"
+  --name "customer-care-$job"
+  --driver-memory "${DRIVER_MEMORY:-2g}"
+  "${delta[@]}"
+  --py-files "$here/build/pipeline.zip"
+  --files "$here/conf/log4j2.properties"
+  --conf "spark.driver.extraJavaOptions=$log_conf"
+  --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties"
+  ${SPARK_SUBMIT_OPTS_EXTRA:-}
+)
+
+# spark-submit does not pass the terminal's input on to a Python driver, so the
+# interactive SQL shell runs in Python and starts Spark with the same options.
+if [ "$job" = sql ] && ! printf '%s\n' "${job_args[@]}" | grep -qE '^(-e|--execute|-h|--help)'; then
+  python=${PYSPARK_PYTHON:-python3}
+  export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+  export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
+  exec "$python" "$here/jobs/$job.py" "${job_args[@]}"
+fi
+exec "$submit" "${options[@]}" "$here/jobs/$job.py" "${job_args[@]}"

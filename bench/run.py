@@ -5,7 +5,9 @@
 Generates ~8 messages per order into a scratch lake, then per run deletes the
 tables, runs bronze, silver and gold, and records wall seconds and the peak
 resident memory of the largest process of each job (the driver JVM). Prints
-the median over runs, and a no-op rerun of the three jobs.
+the median over runs, a no-op rerun of the three jobs, and an incremental run
+after landing 1% more messages (new files touching existing orders), with its
+ratio to the full run.
 """
 
 import argparse
@@ -72,6 +74,8 @@ def main() -> None:
                 results[job].append(run_job(job, lake))
             print(f"run {run + 1}: " + ", ".join(f"{job} {results[job][-1][0]:.1f} s" for job in JOBS))
         noop = sum(run_job(job, lake)[0] for job in JOBS)
+        added = generate(str(lake), orders=max(1, args.orders // 100), seed=2, prefix="increment")
+        incremental = {job: run_job(job, lake) for job in JOBS}
 
         print(f"\n{'job':<8}{'median s':>10}{'msgs/s':>12}{'peak MiB':>10}   (median of {args.runs} runs)")
         for job in JOBS:
@@ -81,6 +85,12 @@ def main() -> None:
         total = statistics.median(sum(results[job][i][0] for job in JOBS) for i in range(args.runs))
         print(f"{'total':<8}{total:>10.1f}{messages / total:>12,.0f}")
         print(f"no-op rerun of the three jobs: {noop:.1f} s")
+        increment = sum(s for s, _ in incremental.values())
+        print(
+            f"incremental run after {added['message_records']} new messages: {increment:.1f} s "
+            f"({', '.join(f'{job} {incremental[job][0]:.1f} s' for job in JOBS)}), "
+            f"{increment / total:.0%} of the full run"
+        )
     finally:
         if args.keep:
             print(f"kept {lake}")

@@ -63,6 +63,10 @@ def main(spark, config, args):
     return [ingest(spark, config, dataset, key) for dataset, key in DATASETS.items()]
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("bronze", __doc__)
-    sys.exit(run_job("bronze", parser, main))
+    return run_job("bronze", parser, main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

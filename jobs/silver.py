@@ -103,7 +103,11 @@ def main(spark, config, args):
     return [process(spark, config, dataset, args.full_refresh) for dataset in DATASETS]
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("silver", __doc__)
     parser.add_argument("--full-refresh", action="store_true", help="rebuild silver and quarantine from all of bronze")
-    sys.exit(run_job("silver", parser, main))
+    return run_job("silver", parser, main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

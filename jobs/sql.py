@@ -1,7 +1,10 @@
 """Ad-hoc Spark SQL over the lake: tables are addressable as <layer>.<name>,
 e.g. gold.customer_agent_conversations or silver.customer_agent_messages."""
 
+import logging
 import sys
+
+from pyspark.logger import PySparkLogger
 
 from pipeline import delta_io
 from pipeline.cli import job_parser, run_job
@@ -23,6 +26,8 @@ def register_tables(spark, config) -> list[str]:
 
 def shell(spark) -> None:
     """A minimal SQL prompt: statements end with ';', an empty line or 'exit' quits."""
+    # PySpark logs every failed statement with its Java stack; the shell prints one line.
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     buffer = []
     while True:
         try:

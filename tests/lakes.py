@@ -1,5 +1,6 @@
 """Helpers for the tests that run the real jobs on a lake folder."""
 
+import importlib
 import subprocess
 
 from chispa import assert_df_equality
@@ -23,20 +24,28 @@ def assert_gold_matches_reference(spark, lake):
     assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True, ignore_row_order=True)
 
 
-def submit(*args, env=None):
+def submit(*args, env=None, stdin=None):
     return subprocess.run(
-        [str(REPO_ROOT / "spark-submit.sh"), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=env
+        [str(REPO_ROOT / "spark-submit.sh"), *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=env, input=stdin,
     )
 
 
-def run_job(job, lake, *options, env=None):
-    result = submit(job, "--lake", str(lake), *options, env=env)
+def run_job(job, lake, *options, env=None, stdin=None):
+    result = submit(job, "--lake", str(lake), *options, env=env, stdin=stdin)
     assert result.returncode == 0, f"{job} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
 
 def run_pipeline(lake):
     return "".join(run_job(job, lake) for job in JOBS)
+
+
+def run_in_session(job, lake, *options):
+    """Run a job in the test's own SparkSession: the same code as spark-submit.sh
+    runs, without a JVM start per job, where a test needs no separate process."""
+    module = importlib.import_module(f"jobs.{job}")
+    assert module.cli(["--lake", str(lake), *options]) == 0, f"{job} failed"
 
 
 def table(spark, lake, key):

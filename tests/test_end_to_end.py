@@ -2,6 +2,7 @@
 pure-Python reference model of the contract (tests/reference_model.py)."""
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from pipeline.generator import generate
 from tests import reference_model
-from tests.lakes import assert_gold_matches_reference, run_pipeline, table, versions
+from tests.lakes import assert_gold_matches_reference, run_job, run_pipeline, table, versions
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
@@ -59,6 +60,18 @@ def test_rerun_without_new_files_writes_nothing(spark, lake):
     before = versions(spark, lake)
     run_pipeline(lake)
     assert versions(spark, lake) == before
+
+
+def test_sql_finds_the_tables_by_name_in_one_statement_and_in_the_shell(lake):
+    expected = reference_model.build_expected(str(lake))
+    output = run_job("sql", lake, "--execute", "SELECT count(*) AS n FROM gold.customer_agent_conversations")
+    assert re.search(rf"\|\s*{len(expected['gold'])}\s*\|", output)
+
+    statements = "SELECT reason, count(*) AS n\nFROM quarantine.customer_agent_messages GROUP BY reason;\nSELECT nope;\n"
+    output = run_job("sql", lake, stdin=statements)
+    assert "tables: bronze.customer_agent_messages, bronze.orders, gold.customer_agent_conversations" in output
+    assert re.search(r"\|\s*null_order_id\s*\|", output)
+    assert "error: " in output  # a bad statement is reported and the shell goes on to end normally
 
 
 def late_message(order_id, customer_id, agent_id, at):

@@ -12,7 +12,9 @@ from pyspark.sql import functions as F
 
 from pipeline.config import REPO_ROOT, load_config
 from pipeline.generator import generate
-from tests.lakes import assert_gold_matches_reference, run_job, run_pipeline, submit, table, versions
+from tests.lakes import (
+    JOBS, assert_gold_matches_reference, run_in_session, run_job, run_pipeline, submit, table, versions,
+)
 
 # Lineage times differ between lakes built at different moments.
 RUN_TIMES = ("ingested_at", "quarantined_at")
@@ -57,7 +59,8 @@ def uninterrupted(spark, tmp_path_factory, batches):
     lake = tmp_path_factory.mktemp("uninterrupted")
     for files in batches:
         land(lake, files)
-        run_pipeline(lake)
+        for job in JOBS:
+            run_in_session(job, lake)
     return lake, snapshot(spark, lake)
 
 
@@ -67,8 +70,8 @@ def test_incremental_runs_equal_the_reference_and_a_full_refresh(spark, uninterr
     history = spark.sql(f"DESCRIBE HISTORY delta.`{lake}/gold/customer_agent_conversations`")
     assert history.where("operation = 'MERGE'").count() == 2  # drops 2 and 3 merged, not rebuilt
 
-    run_job("silver", lake, "--full-refresh")
-    run_job("gold", lake, "--full-refresh")
+    run_in_session("silver", lake, "--full-refresh")
+    run_in_session("gold", lake, "--full-refresh")
     assert snapshot(spark, lake) == incremental
 
 
