@@ -8,8 +8,8 @@ quarantine from all of bronze.
 """
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F

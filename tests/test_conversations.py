@@ -3,17 +3,12 @@ from datetime import date, datetime
 from chispa import assert_df_equality
 
 from pipeline.conversations import GOLD_COLUMNS, build_conversations
+from tests.lakes import GOLD_SCHEMA
 
 MESSAGES = (
     "order_id long, customer_id long, from_id long, to_id long, agent_id long, sender_role string, "
     "sender_device_type string, chat_started_by_message boolean, priority boolean, resolution boolean, "
     "order_stage string, message_sent_at timestamp"
-)
-GOLD = (
-    "order_id long, city_code string, first_agent_message timestamp, first_customer_message timestamp, "
-    "num_messages_agent long, num_messages_customer long, first_message_by string, "
-    "conversation_started_at timestamp, first_response_time_delay_seconds long, last_message_time timestamp, "
-    "last_message_order_stage string, num_agents int, priority boolean, resolved boolean, conversation_date date"
 )
 
 
@@ -65,7 +60,7 @@ def test_every_gold_column_on_hand_computed_conversations(spark):
             (5, "LIS", datetime(2024, 3, 7, 10), datetime(2024, 3, 7, 9), 2, 1, "customer", datetime(2024, 3, 7, 9),
              3600, datetime(2024, 3, 7, 10), "X", 2, False, False, date(2024, 3, 7)),
         ],
-        GOLD,
+        GOLD_SCHEMA,
     )
     actual = build_conversations(messages, orders)
     assert actual.columns == list(GOLD_COLUMNS)
