@@ -56,13 +56,17 @@ def process(spark, config, dataset: Dataset, full_refresh: bool) -> RunStats:
 
     done = None if full_refresh else delta_io.last_commit_metadata(spark, silver, PROCESSED)
     new = all_bronze.where(F.col("ingest_batch") > (done[PROCESSED] if done else -1))
-    upto = new.agg(F.max("ingest_batch")).first()[0]
-    stats = RunStats(dataset.name)
+    # One pass over the new bronze rows caches them and counts them.
+    parsed = dataset.parse(new).persist()
+    upto, read, rejected_count = parsed.agg(
+        F.max("ingest_batch"), F.count("*"), F.count("reason")
+    ).first()
+    stats = RunStats(dataset.name, rows_read=read, rows_quarantined=rejected_count)
     if upto is None:
+        parsed.unpersist()
         print(f"silver {dataset.name}: nothing new in {bronze}")
         return stats
 
-    parsed = dataset.parse(new).persist()
     rejected = with_quarantine_time(parsed)
     rows = dataset.to_silver(parsed.where("reason IS NULL"))
     before = delta_io.version(spark, silver)
@@ -80,10 +84,8 @@ def process(spark, config, dataset: Dataset, full_refresh: bool) -> RunStats:
             else:
                 delta_io.insert_new(spark, rows, silver, dataset.key)
     crash_point(f"silver.{dataset.name}.after_write")
-    counts = parsed.agg(F.count("*").alias("read"), F.count("reason").alias("rejected")).first()
     parsed.unpersist()
 
-    stats.rows_read, stats.rows_quarantined = counts["read"], counts["rejected"]
     stats.rows_written = sum(
         int(m.get("numOutputRows", 0)) if full_refresh
         else int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
