@@ -68,7 +68,7 @@ def process(spark, config, dataset: Dataset, full_refresh: bool) -> RunStats:
         return stats
 
     rejected = with_quarantine_time(parsed)
-    rows = dataset.to_silver(parsed.where("reason IS NULL"))
+    rows = dataset.to_silver(messages.valid_records(parsed))
     before = delta_io.version(spark, silver)
     with delta_io.commit_metadata(spark, {PROCESSED: upto}):
         if full_refresh:

@@ -23,6 +23,8 @@ class RunStats:
 def record_runs(
     spark: SparkSession, path: str, run_id: str, job: str, started_at: datetime, stats: list[RunStats]
 ) -> None:
+    if not stats:
+        return
     finished_at = datetime.now(timezone.utc)
     rows = [
         {"run_id": run_id, "job": job, "started_at": started_at, "finished_at": finished_at, **asdict(s)}

@@ -44,9 +44,12 @@ def version(spark: SparkSession, path: str) -> int:
 
 
 def commits_since(spark: SparkSession, path: str, after_version: int) -> list[dict]:
-    """Operation metrics of the commits made after `after_version` (a handful of rows)."""
-    history = DeltaTable.forPath(spark, path).history()
-    rows = history.where(f"version > {after_version}").select("operationMetrics").collect()
+    """Operation metrics of the commits made after `after_version`; reads only
+    those commits, not the whole (ever-growing) history."""
+    count = version(spark, path) - after_version
+    if count <= 0:
+        return []
+    rows = DeltaTable.forPath(spark, path).history(count).select("operationMetrics").collect()
     return [row["operationMetrics"] or {} for row in rows]
 
 

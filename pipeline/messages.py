@@ -107,7 +107,8 @@ def parse_messages(bronze: DataFrame) -> DataFrame:
     )
 
 
-def valid_messages(parsed: DataFrame) -> DataFrame:
+def valid_records(parsed: DataFrame) -> DataFrame:
+    """Records that passed every check (messages or orders)."""
     return parsed.where(F.col("reason").isNull())
 
 

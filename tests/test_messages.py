@@ -8,7 +8,7 @@ from pipeline.messages import (
     deduplicate_messages,
     parse_messages,
     quarantined,
-    valid_messages,
+    valid_records,
 )
 
 BRONZE_SCHEMA = "source_file string, record_index int, raw string, ingest_batch long, ingested_at timestamp"
@@ -105,7 +105,7 @@ def test_quarantine_keeps_reason_raw_record_and_lineage(spark):
         "reason string, raw string, source_file string, record_index int, ingest_batch long, ingested_at timestamp",
     )
     assert_df_equality(quarantined(parsed), expected, ignore_nullable=True)
-    assert valid_messages(parsed).count() == 1
+    assert valid_records(parsed).count() == 1
 
 
 def test_first_ingested_copy_wins_across_files_batches_and_time_formats(spark):
@@ -120,7 +120,7 @@ def test_first_ingested_copy_wins_across_files_batches_and_time_formats(spark):
     union = batches[0]
     for b in batches[1:]:
         union = union.unionByName(b)
-    kept = deduplicate_messages(valid_messages(parse_messages(union)))
+    kept = deduplicate_messages(valid_records(parse_messages(union)))
     assert kept.columns == list(SILVER_COLUMNS)
     actual = kept.select("to_id", "order_stage", "priority", "source_file")
     expected = spark.createDataFrame(
