@@ -32,10 +32,8 @@ $(INSTALLED): pyproject.toml
 $(JARS): scripts/delta-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED)
 	./scripts/fetch_jars.sh
 
-run-local: setup  ## bronze, silver and gold in Spark local mode on LAKE
-	$(call SUBMIT,bronze)
-	$(call SUBMIT,silver)
-	$(call SUBMIT,gold)
+run-local: setup  ## bronze, silver and gold in one Spark application (local mode) on LAKE
+	$(call SUBMIT,all)
 
 bronze silver gold: setup  ## run one job on LAKE
 	$(call SUBMIT,$@)

@@ -3,13 +3,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="bronze silver gold optimize sql"
+JOBS="all bronze silver gold optimize sql"
 
 usage() {
   cat <<USAGE
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
+  all      bronze, silver and gold in one Spark application (what 'make run-local' runs)
   bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
   silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
   gold     build gold.customer_agent_conversations from silver (only the orders that changed)
@@ -67,9 +68,9 @@ else
   delta=(--packages "$DELTA_PACKAGE")
 fi
 
-# Ship the pipeline package to executors (a cluster has no copy of this repo).
+# Ship the pipeline and jobs packages (a cluster has no copy of this repo).
 mkdir -p "$here/build"
-(cd "$here" && rm -f build/pipeline.zip && python3 -m zipfile -c build/pipeline.zip pipeline)
+(cd "$here" && rm -f build/pipeline.zip && python3 -m zipfile -c build/pipeline.zip pipeline jobs)
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
 case "$master" in local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;; esac

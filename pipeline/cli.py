@@ -42,29 +42,41 @@ def check_lake(lake: str) -> None:
 
 
 def run_job(
-    job: str, parser: argparse.ArgumentParser, body: JobBody, argv: list[str] | None = None, writes: bool = True
+    job: str,
+    parser: argparse.ArgumentParser,
+    body: JobBody | dict[str, JobBody],
+    argv: list[str] | None = None,
+    writes: bool = True,
 ) -> int:
-    """Parse arguments, run `body` in a session under the job's lock, audit it
-    (read-only jobs pass writes=False: no lock, no audit row); errors become one
-    line and exit 1."""
+    """Parse arguments and run `body` in one session; errors become one line and exit 1.
+
+    `body` may be several named steps (the `all` job): they share the session,
+    and each runs under its own job lock and writes its own audit row, exactly
+    as when run as separate jobs. Read-only jobs pass writes=False: no lock, no
+    audit row."""
     args = parser.parse_args(argv)
+    steps = body if isinstance(body, dict) else {job: body}
+    step = job
     try:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake)
-        with job_lock(config.lake, job) if writes else nullcontext():
-            spark = create_session(f"customer-care-{job}", config)
-            spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
-            started_at = datetime.now(timezone.utc)
-            stats = body(spark, config, args)
-            if writes:
-                record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, job, started_at, stats)
+        spark = None
+        for step, step_body in steps.items():
+            with job_lock(config.lake, step) if writes else nullcontext():
+                if spark is None:
+                    spark = create_session(f"customer-care-{job}", config)
+                    spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
+                started_at = datetime.now(timezone.utc)
+                stats = step_body(spark, config, args)
+                if writes:
+                    record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, step, started_at, stats)
     except PipelineError as err:
-        print(f"{job}: error: {err}", file=sys.stderr)
+        print(f"{step}: error: {err}", file=sys.stderr)
         return 1
     except PySparkException as err:
         if args.verbose:
             raise
         first_line = str(err).strip().splitlines()[0]
-        print(f"{job}: error: {first_line} (rerun with --verbose for details)", file=sys.stderr)
+        print(f"{step}: error: {first_line} (rerun with --verbose for details)", file=sys.stderr)
         return 1
     return 0
