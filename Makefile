@@ -15,10 +15,10 @@ RUNS ?= 3
 RETAIN_HOURS ?= 168
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" --conf-env $(CONF_ENV)
 
-.PHONY: help setup run-local bronze silver gold full-refresh optimize sql generate test bench clean-lake
+.PHONY: help setup run-local bronze silver gold kpis report full-refresh optimize sql generate test bench clean-lake
 
 help:  ## list the targets
-	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 	@echo "  variables: LAKE=$(LAKE) MASTER=$(MASTER) CONF_ENV=$(CONF_ENV) ORDERS=$(ORDERS) SEED=$(SEED)"
 
 setup: $(INSTALLED) $(JARS)  ## virtual environment, pinned packages and Delta jars (once)
@@ -32,15 +32,19 @@ $(INSTALLED): pyproject.toml
 $(JARS): scripts/delta-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED)
 	./scripts/fetch_jars.sh
 
-run-local: setup  ## bronze, silver and gold in one Spark application (local mode) on LAKE
+run-local: setup  ## bronze, silver, gold and kpis in one Spark application (local mode) on LAKE
 	$(call SUBMIT,all)
 
-bronze silver gold: setup  ## run one job on LAKE
+bronze silver gold kpis: setup  ## run one job on LAKE
 	$(call SUBMIT,$@)
 
-full-refresh: setup  ## rebuild silver and gold from bronze (same result as the incremental runs)
+report: setup  ## static HTML report of the gold tables: LAKE/reports/index.html
+	$(call SUBMIT,report)
+
+full-refresh: setup  ## rebuild silver, gold and the KPIs from bronze (same result as the incremental runs)
 	$(call SUBMIT,silver) --full-refresh
 	$(call SUBMIT,gold) --full-refresh
+	$(call SUBMIT,kpis) --full-refresh
 
 optimize: setup  ## compact small files (Z-order by order_id) and vacuum files older than RETAIN_HOURS
 	$(call SUBMIT,optimize) --retain-hours $(RETAIN_HOURS)
@@ -57,6 +61,6 @@ test: setup  ## the whole test suite
 bench: setup  ## benchmark the three jobs on ~1M generated messages
 	$(PY) bench/run.py --orders $(BENCH_ORDERS) --runs $(RUNS)
 
-clean-lake:  ## delete the tables, checkpoints and generated files under datalake/ (keeps the sample)
-	rm -rf datalake/bronze datalake/silver datalake/gold datalake/quarantine datalake/_meta datalake/_checkpoints
+clean-lake:  ## delete the tables, checkpoints, report and generated files under datalake/ (keeps the sample)
+	rm -rf datalake/bronze datalake/silver datalake/gold datalake/quarantine datalake/_meta datalake/_checkpoints datalake/reports
 	find datalake/landing -type f ! -name 'sample-*' -delete

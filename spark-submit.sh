@@ -3,17 +3,19 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="all bronze silver gold optimize sql"
+JOBS="all bronze silver gold kpis report optimize sql"
 
 usage() {
   cat <<USAGE
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
-  all      bronze, silver and gold in one Spark application (what 'make run-local' runs)
+  all      bronze, silver, gold and kpis in one Spark application (what 'make run-local' runs)
   bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
   silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
   gold     build gold.customer_agent_conversations from silver (only the orders that changed)
+  kpis     build gold.customer_care_daily_kpis from gold (only the days that changed)
+  report   write the static HTML report <lake>/reports/index.html from the gold tables
   optimize compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
   sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
 

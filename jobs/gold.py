@@ -3,7 +3,8 @@
 Gold records in each commit the silver versions it reflects. A run recomputes
 only the orders that silver changed since (Delta Change Data Feed), from all of
 those orders' messages, and MERGEs them in; nothing changed, nothing written.
---full-refresh (and the first run) rebuilds the whole table.
+--full-refresh (and the first run) rebuilds the whole table. Gold keeps its own
+Change Data Feed on: the kpis job reads from it which days changed.
 """
 
 import sys
@@ -39,6 +40,7 @@ def rebuild(spark, gold: str, conversations: DataFrame, sources: dict) -> RunSta
             conversations.write.format("delta")
             .mode("overwrite")
             .option("overwriteSchema", "true")
+            .option("delta.enableChangeDataFeed", "true")  # applies when the table is created
             .partitionBy("conversation_date")
             .save(gold)
         )
@@ -70,14 +72,17 @@ def main(spark, config, args):
     )
 
     built = None
-    if not args.full_refresh and delta_io.path_exists(spark, f"{gold}/_delta_log"):
+    exists = delta_io.path_exists(spark, f"{gold}/_delta_log")
+    if not args.full_refresh and exists:
         built = delta_io.last_commit_metadata(spark, gold, SOURCES["silver_messages"])
-    # No record, or silver was recreated behind gold's back: rebuild.
-    if built is None or any(built[meta] > current[meta] for meta in SOURCES.values()):
-        return [rebuild(spark, gold, build_conversations(messages, orders), current)]
     if built == current:
         print(f"gold {TABLE}: silver unchanged, nothing to do ({gold})")
         return [RunStats(TABLE)]
+    if exists:  # a table made before gold kept a change feed
+        delta_io.enable_change_feed(spark, gold)
+    # No record, or silver was recreated behind gold's back: rebuild.
+    if built is None or any(built[meta] > current[meta] for meta in SOURCES.values()):
+        return [rebuild(spark, gold, build_conversations(messages, orders), current)]
 
     touched = reduce(
         DataFrame.unionByName,

@@ -18,6 +18,7 @@ TABLE_KEYS = (
     "quarantine_messages",
     "quarantine_orders",
     "gold_conversations",
+    "gold_daily_kpis",
 )
 
 
@@ -45,6 +46,13 @@ class Config:
 def has_scheme(path: str) -> bool:
     """True for Hadoop URIs such as hdfs://, s3a:// or file:/."""
     return ":" in path.split("/", 1)[0]
+
+
+def local_path(path: str) -> str | None:
+    """The local file system path of a path or file: URI; None for other file systems."""
+    if has_scheme(path) and not path.startswith("file:"):
+        return None
+    return path.removeprefix("file://").removeprefix("file:")
 
 
 def resolve_lake(lake: str) -> str:
