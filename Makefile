@@ -15,13 +15,13 @@ RUNS ?= 3
 RETAIN_HOURS ?= 168
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" --conf-env $(CONF_ENV)
 
-.PHONY: help setup run-local bronze silver gold full-refresh optimize sql generate test bench clean-lake
+.PHONY: help setup run-local bronze silver gold full-refresh optimize publish export-csv sql generate test bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 	@echo "  variables: LAKE=$(LAKE) MASTER=$(MASTER) CONF_ENV=$(CONF_ENV) ORDERS=$(ORDERS) SEED=$(SEED)"
 
-setup: $(INSTALLED) $(JARS)  ## virtual environment, pinned packages and Delta jars (once)
+setup: $(INSTALLED) $(JARS)  ## virtual environment, pinned packages, Delta and PostgreSQL JDBC jars (once)
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,6 +44,12 @@ full-refresh: setup  ## rebuild silver and gold from bronze (same result as the 
 
 optimize: setup  ## compact small files (Z-order by order_id) and vacuum files older than RETAIN_HOURS
 	$(call SUBMIT,optimize) --retain-hours $(RETAIN_HOURS)
+
+publish: setup  ## copy the gold tables to PostgreSQL (settings from PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
+	$(call SUBMIT,publish)
+
+export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_agent_conversations.csv
+	$(call SUBMIT,export_csv)
 
 sql: setup  ## ad-hoc Spark SQL: make sql Q="SELECT ..." (no Q: interactive shell)
 	$(call SUBMIT,sql) $(if $(Q),--execute "$(Q)")

@@ -3,19 +3,22 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="all bronze silver gold optimize sql"
+POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
+JOBS="all bronze silver gold optimize sql publish export_csv"
 
 usage() {
   cat <<USAGE
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
-  all      bronze, silver and gold in one Spark application (what 'make run-local' runs)
-  bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
-  silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
-  gold     build gold.customer_agent_conversations from silver (only the orders that changed)
-  optimize compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
-  sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+  all        bronze, silver and gold in one Spark application (what 'make run-local' runs)
+  bronze     ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
+  silver     type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
+  gold       build gold.customer_agent_conversations from silver (only the orders that changed)
+  optimize   compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
+  sql        run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+  publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
+  export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
 
 Options:
   --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
@@ -23,8 +26,9 @@ Options:
   --conf-env ENV     settings file conf/ENV.toml (default: local)
   -h, --help         this help; 'spark-submit.sh <job> --help' lists the job's own options
 
-Delta jars: taken from .jars/ (fetched once by 'make setup'); when that folder is
-missing (e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE with --packages.
+Jars: taken from .jars/ (fetched once by 'make setup'); when that folder is missing
+(e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE and
+$POSTGRES_PACKAGE with --packages.
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split).
 USAGE
@@ -65,7 +69,7 @@ command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit 
 if [ -f "$here/.jars/.complete" ]; then
   delta=(--jars "$(ls "$here"/.jars/*.jar | paste -sd, -)")
 else
-  delta=(--packages "$DELTA_PACKAGE")
+  delta=(--packages "$DELTA_PACKAGE,$POSTGRES_PACKAGE")
 fi
 
 # Ship the pipeline and jobs packages (a cluster has no copy of this repo).
