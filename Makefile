@@ -7,15 +7,16 @@ JARS := .jars/.complete
 
 LAKE ?= datalake
 MASTER ?= local[*]
-CONF_ENV ?= local
+# Empty: spark-submit.sh picks conf/local.toml for local[*] masters, conf/cluster.toml for others.
+CONF_ENV ?=
 ORDERS ?= 1000
 SEED ?= 1
 BENCH_ORDERS ?= 125000
 RUNS ?= 3
 RETAIN_HOURS ?= 168
-SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" --conf-env $(CONF_ENV)
+SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup run-local bronze silver gold full-refresh optimize sql generate test bench clean-lake
+.PHONY: help setup package run-local bronze silver gold full-refresh optimize sql generate test bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -31,6 +32,10 @@ $(INSTALLED): pyproject.toml
 
 $(JARS): scripts/delta-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED)
 	./scripts/fetch_jars.sh
+
+package:  ## build/pipeline.zip: the pipeline and jobs packages spark-submit ships with --py-files
+	./scripts/package.sh
+	@echo "built build/pipeline.zip"
 
 run-local: setup  ## bronze, silver and gold in one Spark application (local mode) on LAKE
 	$(call SUBMIT,all)
