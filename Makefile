@@ -13,7 +13,7 @@ MASTER ?= local[*]
 CONF_ENV ?=
 ORDERS ?= 1000
 SEED ?= 1
-BENCH_ORDERS ?= 125000
+SIZE ?= 1M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
@@ -81,8 +81,12 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 	  build/airflow-lock-venv/bin/pip freeze; } > airflow/requirements.lock
 	rm -rf build/airflow-lock-venv
 
-bench: setup  ## benchmark the three jobs on ~1M generated messages
-	$(PY) bench/run.py --orders $(BENCH_ORDERS) --runs $(RUNS)
+bench: setup $(VENV)/.bench-installed  ## benchmark run-local against DuckDB on SIZE (default 1M) generated messages
+	$(PY) bench/run.py --size $(SIZE) --runs $(RUNS)
+
+$(VENV)/.bench-installed: pyproject.toml $(INSTALLED)
+	$(VENV)/bin/pip install -q -e ".[bench]"
+	touch $@
 
 clean-lake:  ## delete the tables, checkpoints and generated files under datalake/ (keeps the sample)
 	rm -rf datalake/bronze datalake/silver datalake/gold datalake/quarantine datalake/_meta datalake/_checkpoints
