@@ -95,6 +95,9 @@ def main(spark, config, args):
     updates = build_conversations(
         messages.join(touched, "order_id", "left_semi"), orders.join(touched, "order_id", "left_semi")
     )
+    # MERGE reads its source twice (to find the target files, then to write);
+    # computed once here, the touched orders' rows are a small cached frame.
+    updates = updates.localCheckpoint(eager=True)
     return [update(spark, gold, updates, current)]
 
 

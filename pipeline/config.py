@@ -33,6 +33,10 @@ class Config:
         """Full path of a table, e.g. table("gold_conversations")."""
         return f"{self.lake}/{self.tables[key]}"
 
+    def table_name(self, key: str) -> str:
+        """Last path segment of a table, e.g. customer_agent_conversations."""
+        return self.tables[key].rstrip("/").rsplit("/", 1)[-1]
+
     def landing(self, dataset: str) -> str:
         return f"{self.lake}/landing/{dataset}"
 
