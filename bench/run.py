@@ -4,7 +4,7 @@
 
 Generates about SIZE messages (~8 per order, every messy form) into a scratch
 lake. Each run deletes the tables and times `make run-local LAKE=...` (bronze,
-silver and gold in one Spark application, start-up included) and then
+silver, gold and kpis in one Spark application, start-up included) and then
 bench/duckdb_baseline.py on the same landing files; peak memory is the largest
 process of each (the driver JVM). Step times come from the run audit table.
 Prints medians over the runs, the ratio pipeline / DuckDB, a check that both
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from pipeline.generator import MESSAGES_PER_ORDER, generate  # noqa: E402
 
-STEPS = ("bronze", "silver", "gold")
+STEPS = ("bronze", "silver", "gold", "kpis")
 TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints", "duckdb")
 
 # Wall time and peak RSS of one command, measured in a fresh Python process so

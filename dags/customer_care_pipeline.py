@@ -8,7 +8,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param, chain
 
 # The jobs in the order they run: a new step is one more name here.
-STEPS = ["bronze", "silver", "gold"]
+STEPS = ["bronze", "silver", "gold", "kpis"]
 
 # Where this repository is checked out on the Airflow workers: the Airflow
 # Variable `customer_care_repo`, else $CUSTOMER_CARE_REPO, else this file's repo.
@@ -27,7 +27,7 @@ with DAG(
     dag_id="customer_care_pipeline",
     doc_md="""
 Chat events to `gold.customer_agent_conversations`: runs `spark-submit.sh <step>`
-of this repository for each step (bronze, silver, gold), one after the other.
+of this repository for each step (bronze, silver, gold, kpis), one after the other.
 Every job is incremental and idempotent, so a retry or the next run completes
 what a failed run left. Params: `lake` (folder or Hadoop URI such as
 `s3a://bucket/lake`; relative paths are under the repository) and `master`
