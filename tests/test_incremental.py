@@ -13,7 +13,8 @@ from pyspark.sql import functions as F
 from pipeline.config import REPO_ROOT, load_config
 from pipeline.generator import generate
 from tests.lakes import (
-    JOBS, assert_gold_matches_reference, run_in_session, run_job, run_pipeline, submit, table, versions,
+    JOBS, assert_gold_matches_reference, run_in_session, run_job, run_pipeline, small_lake_env, submit, table,
+    versions,
 )
 
 # Lineage times differ between lakes built at different moments.
@@ -96,6 +97,7 @@ def kill_when_committed(job, lake, table_key):
     process = subprocess.Popen(
         [str(REPO_ROOT / "spark-submit.sh"), job, "--lake", str(lake)],
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=small_lake_env(),
     )
     deadline = time.monotonic() + 300
     while len(list(log.glob("*.json"))) == commits and process.poll() is None and time.monotonic() < deadline:
