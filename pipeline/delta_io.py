@@ -47,9 +47,19 @@ def write_text(spark: SparkSession, path: str, content: str) -> None:
         out.write(bytearray(content.encode("utf-8")))
     finally:
         out.close()
-    fs.delete(final, False)
-    if not fs.rename(temporary, final):
-        raise PipelineError(f"could not move {temporary} to {path}")
+    replace_file(spark, temporary.toString(), path)
+
+
+def replace_file(spark: SparkSession, source: str, target: str) -> None:
+    """Rename `source` over `target` in one step. FileContext.rename with OVERWRITE
+    replaces the target atomically on HDFS and local disks (FileSystem.rename
+    refuses an existing target; on object stores any rename is a copy)."""
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    final = hadoop.Path(target)
+    overwrite = spark.sparkContext._gateway.new_array(hadoop.Options.Rename, 1)
+    overwrite[0] = hadoop.Options.Rename.OVERWRITE
+    context = hadoop.FileContext.getFileContext(final.toUri(), spark._jsc.hadoopConfiguration())
+    context.rename(hadoop.Path(source), final, overwrite)
 
 
 def ensure_table(

@@ -4,7 +4,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import TimestampType
 
-from pipeline import PipelineError
+from pipeline import PipelineError, delta_io
 
 
 def iso_utc(timestamp: Column) -> Column:
@@ -48,9 +48,5 @@ def write_single_csv(spark: SparkSession, df: DataFrame, target: str, order_by: 
     parts = [status.getPath() for status in fs.listStatus(temporary) if status.getPath().getName().startswith("part-")]
     if len(parts) != 1:
         raise PipelineError(f"expected one CSV part file in {temporary.toString()}, found {len(parts)}")
-    # FileContext.rename with OVERWRITE replaces the target atomically on HDFS and
-    # local disks (FileSystem.rename refuses an existing target).
-    overwrite = spark.sparkContext._gateway.new_array(hadoop.Options.Rename, 1)
-    overwrite[0] = hadoop.Options.Rename.OVERWRITE
-    hadoop.FileContext.getFileContext(final.toUri(), conf).rename(parts[0], final, overwrite)
+    delta_io.replace_file(spark, parts[0].toString(), target)
     fs.delete(temporary, True)
