@@ -105,19 +105,23 @@ def slowest(conversations: DataFrame, n: int = SLOWEST) -> DataFrame:
 
 def collect_report(conversations: DataFrame, kpis: DataFrame, lake: str, generated_at: datetime) -> ReportData:
     """The figures of the report, as small Python values."""
-    counts = {row["bucket"]: row["count"] for row in delay_histogram(conversations).collect()}
-    cities = [row.asDict() for row in city_delays(conversations).collect()]
-    # Slowest first (by p90, then p50); cities where nobody was answered at the end.
-    cities.sort(key=lambda c: (c["p90"] is None, -(c["p90"] or 0), -(c["p50"] or 0), c["city_code"] or ""))
-    return ReportData(
-        lake=lake,
-        generated_at=generated_at,
-        overview=overview(conversations).first().asDict(),
-        daily=[row.asDict() for row in daily(kpis).collect()],
-        histogram=[counts.get(index, 0) for index in range(len(DELAY_BUCKETS))],
-        cities=cities,
-        slowest=[row.asDict() for row in slowest(conversations).collect()],
-    )
+    conversations = conversations.persist()  # read gold once for the four aggregations
+    try:
+        counts = {row["bucket"]: row["count"] for row in delay_histogram(conversations).collect()}
+        cities = [row.asDict() for row in city_delays(conversations).collect()]
+        # Slowest first (by p90, then p50); cities where nobody was answered at the end.
+        cities.sort(key=lambda c: (c["p90"] is None, -(c["p90"] or 0), -(c["p50"] or 0), c["city_code"] or ""))
+        return ReportData(
+            lake=lake,
+            generated_at=generated_at,
+            overview=overview(conversations).first().asDict(),
+            daily=[row.asDict() for row in daily(kpis).collect()],
+            histogram=[counts.get(index, 0) for index in range(len(DELAY_BUCKETS))],
+            cities=cities,
+            slowest=[row.asDict() for row in slowest(conversations).collect()],
+        )
+    finally:
+        conversations.unpersist()
 
 
 def every_day(rows: list[dict]) -> list[dict]:
