@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from pipeline import PipelineError
 from pipeline.audit import RunStats, record_runs
-from pipeline.config import Config, has_scheme, load_config
+from pipeline.config import Config, load_config, local_path
 from pipeline.lock import job_lock
 from pipeline.session import create_session
 
@@ -33,9 +33,9 @@ def job_parser(job: str, description: str) -> argparse.ArgumentParser:
 
 def check_lake(lake: str) -> None:
     """Fail fast with one line when a local lake is missing or unreadable."""
-    if has_scheme(lake) and not lake.startswith("file:"):
+    path = local_path(lake)
+    if path is None:
         return  # checked by Hadoop when the job reads it
-    path = lake.removeprefix("file://").removeprefix("file:")
     if not os.path.isdir(path):
         raise PipelineError(f"lake folder not found: {path}")
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
