@@ -13,9 +13,10 @@ SEED ?= 1
 BENCH_ORDERS ?= 125000
 RUNS ?= 3
 RETAIN_HOURS ?= 168
+LAST ?= 10
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" --conf-env $(CONF_ENV)
 
-.PHONY: help setup run-local bronze silver gold full-refresh optimize sql generate test bench clean-lake
+.PHONY: help setup run-local bronze silver gold full-refresh optimize sql status generate test bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -47,6 +48,9 @@ optimize: setup  ## compact small files (Z-order by order_id) and vacuum files o
 
 sql: setup  ## ad-hoc Spark SQL: make sql Q="SELECT ..." (no Q: interactive shell)
 	$(call SUBMIT,sql) $(if $(Q),--execute "$(Q)")
+
+status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows and last update
+	$(call SUBMIT,status) --runs $(LAST)
 
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [LAKE=...]
 	$(PY) -m pipeline.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)

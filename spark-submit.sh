@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="all bronze silver gold optimize sql"
+JOBS="all bronze silver gold optimize sql status"
 
 usage() {
   cat <<USAGE
@@ -16,6 +16,7 @@ Jobs:
   gold     build gold.customer_agent_conversations from silver (only the orders that changed)
   optimize compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
   sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+  status   the last runs (_meta/pipeline_runs) and every table's version, rows and last update
 
 Options:
   --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
@@ -76,6 +77,10 @@ export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lak
 case "$master" in local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;; esac
 
 log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
+# spark-submit shows Spark's console progress bar only for shells; show it for
+# jobs too when a person watches (stderr is a terminal), not in Airflow or cron logs.
+progress=false
+[ -t 2 ] && ! printf '%s\n' "${job_args[@]}" | grep -qx -- --verbose && progress=true
 # shellcheck disable=SC2206
 options=(
   --master "$master"
@@ -86,6 +91,7 @@ options=(
   --files "$here/conf/log4j2.properties"
   --conf "spark.driver.extraJavaOptions=$log_conf"
   --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties"
+  --conf "spark.ui.showConsoleProgress=$progress"
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
 

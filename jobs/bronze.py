@@ -52,11 +52,13 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
 
     new_files = process_available(files, config.checkpoint(table_key), write_batch, f"bronze {dataset}")
     written = sum(int(m.get("numOutputRows", 0)) for m in delta_io.commits_since(spark, table, before))
+    stats = RunStats(dataset, rows_read=new_files, rows_written=written, input=f"{new_files} new files in {landing}")
     if new_files:
+        stats.delta_version = delta_io.version(spark, table)
         print(f"bronze {dataset}: {new_files} new files, {written} records -> {table}")
     else:
         print(f"bronze {dataset}: nothing new in {landing}")
-    return RunStats(dataset, rows_read=new_files, rows_written=written)
+    return stats
 
 
 def main(spark, config, args):
