@@ -3,31 +3,40 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
-JOBS="all bronze silver gold optimize sql status"
+POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
+JOBS="all bronze silver gold kpis report optimize sql publish export_csv status"
 
 usage() {
   cat <<USAGE
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
-  all      bronze, silver and gold in one Spark application (what 'make run-local' runs)
-  bronze   ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
-  silver   type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
-  gold     build gold.customer_agent_conversations from silver (only the orders that changed)
-  optimize compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
-  sql      run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
-  status   the last runs (_meta/pipeline_runs) and every table's version, rows and last update
+  all        bronze, silver, gold and kpis in one Spark application (what 'make run-local' runs)
+  bronze     ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
+  silver     type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
+  gold       build gold.customer_agent_conversations from silver (only the orders that changed)
+  kpis       build gold.customer_care_daily_kpis from gold (only the days that changed)
+  report     write the static HTML report <lake>/reports/index.html from the gold tables
+  optimize   compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
+  sql        run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+  publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
+  export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
+  status     the last runs (_meta/pipeline_runs) and every table's version, rows and last update
 
 Options:
   --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
-  --master URL       Spark master (default: local[*]); e.g. spark://host:7077, yarn, k8s://...
-  --conf-env ENV     settings file conf/ENV.toml (default: local)
+  --master URL       Spark master (default: local[*]); e.g. spark://host:7077, yarn,
+                     k8s://https://host:443 (client deploy mode: the driver runs here)
+  --conf-env ENV     settings file conf/ENV.toml (default: local for local[*] masters,
+                     cluster for any other master)
   -h, --help         this help; 'spark-submit.sh <job> --help' lists the job's own options
 
-Delta jars: taken from .jars/ (fetched once by 'make setup'); when that folder is
-missing (e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE with --packages.
+Jars: taken from .jars/ (fetched once by 'make setup'); when that folder is missing
+(e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE and
+$POSTGRES_PACKAGE with --packages.
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
-SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split).
+SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split, e.g. --packages
+for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's).
 USAGE
 }
 
@@ -41,12 +50,14 @@ if ! grep -qw -- "$job" <<<"$JOBS"; then
 fi
 
 master="local[*]"
+conf_env_given=no
 job_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --master) [ $# -ge 2 ] || { echo "spark-submit.sh: error: --master needs a URL" >&2; exit 2; }
               master=$2; shift 2 ;;
     --master=*) master=${1#--master=}; shift ;;
+    --conf-env|--conf-env=*) conf_env_given=yes; job_args+=("$1"); shift ;;
     *) job_args+=("$1"); shift ;;
   esac
 done
@@ -54,8 +65,12 @@ done
 submit=${SPARK_SUBMIT:-}
 if [ -z "$submit" ]; then
   if [ -x "$here/.venv/bin/spark-submit" ]; then
-    # pip's spark-submit finds SPARK_HOME and Python through the venv.
-    export PATH="$here/.venv/bin:$PATH" PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}"
+    # pip's spark-submit finds SPARK_HOME and Python through the venv. The driver
+    # runs here; on a cluster the executors use their node's Python (they run no
+    # Python code: the pipeline has no UDFs).
+    export PATH="$here/.venv/bin:$PATH"
+    export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$here/.venv/bin/python}"
+    case "$master" in local*) export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}" ;; esac
     submit="$here/.venv/bin/spark-submit"
   else
     submit=spark-submit
@@ -66,21 +81,25 @@ command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit 
 if [ -f "$here/.jars/.complete" ]; then
   delta=(--jars "$(ls "$here"/.jars/*.jar | paste -sd, -)")
 else
-  delta=(--packages "$DELTA_PACKAGE")
+  delta=(--packages "$DELTA_PACKAGE,$POSTGRES_PACKAGE")
 fi
 
-# Ship the pipeline and jobs packages (a cluster has no copy of this repo).
-mkdir -p "$here/build"
-(cd "$here" && rm -f build/pipeline.zip && python3 -m zipfile -c build/pipeline.zip pipeline jobs)
+"$here/scripts/package.sh"  # build/pipeline.zip, shipped with --py-files
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
-case "$master" in local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;; esac
+case "$master" in
+  local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;;
+  *) [ "$conf_env_given" = yes ] || job_args+=(--conf-env cluster) ;;
+esac
 
 log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
 # spark-submit shows Spark's console progress bar only for shells; show it for
 # jobs too when a person watches (stderr is a terminal), not in Airflow or cron logs.
 progress=false
 [ -t 2 ] && ! printf '%s\n' "${job_args[@]}" | grep -qx -- --verbose && progress=true
+# Spark's generated code for silver's parsing is one method above HotSpot's 8 kB
+# JIT limit; without this flag it runs interpreted, about twice as slow.
+jit="-XX:-DontCompileHugeMethods"
 # shellcheck disable=SC2206
 options=(
   --master "$master"
@@ -89,8 +108,8 @@ options=(
   "${delta[@]}"
   --py-files "$here/build/pipeline.zip"
   --files "$here/conf/log4j2.properties"
-  --conf "spark.driver.extraJavaOptions=$log_conf"
-  --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties"
+  --conf "spark.driver.extraJavaOptions=$log_conf $jit"
+  --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties $jit"
   --conf "spark.ui.showConsoleProgress=$progress"
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
@@ -98,7 +117,7 @@ options=(
 # spark-submit does not pass the terminal's input on to a Python driver, so the
 # interactive SQL shell runs in Python and starts Spark with the same options.
 if [ "$job" = sql ] && ! printf '%s\n' "${job_args[@]}" | grep -qE '^(-e|--execute|-h|--help)'; then
-  python=${PYSPARK_PYTHON:-python3}
+  python=${PYSPARK_DRIVER_PYTHON:-${PYSPARK_PYTHON:-python3}}
   export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
   export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
   exec "$python" "$here/jobs/$job.py" "${job_args[@]}"

@@ -1,34 +1,38 @@
-"""Benchmark the three jobs as a user runs them (spark-submit.sh, local mode).
+"""Benchmark the pipeline as a user runs it, against a DuckDB baseline on the same files.
 
-    python bench/run.py [--orders 125000] [--runs 3] [--keep]
+    python bench/run.py [--size 1M] [--runs 3] [--keep]
 
-Generates ~8 messages per order into a scratch lake, then per run deletes the
-tables, runs bronze, silver and gold, and records wall seconds and the peak
-resident memory of the largest process of each job (the driver JVM). Prints
-the median over runs, a no-op rerun of the three jobs, and an incremental run
-after landing 1% more messages (new files touching existing orders), with its
-ratio to the full run.
+Generates about SIZE messages (~8 per order, every messy form) into a scratch
+lake. Each run deletes the tables and times `make run-local LAKE=...` (bronze,
+silver, gold and kpis in one Spark application, start-up included) and then
+bench/duckdb_baseline.py on the same landing files; peak memory is the largest
+process of each (the driver JVM). Step times come from the run audit table.
+Prints medians over the runs, the ratio pipeline / DuckDB, a check that both
+built the same gold rows, a no-op rerun, and an incremental run after landing
+1% more messages (new files touching existing orders) with its ratio to the
+full run.
 """
 
 import argparse
-import resource
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import duckdb
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from pipeline.generator import generate  # noqa: E402
+from pipeline.generator import MESSAGES_PER_ORDER, generate  # noqa: E402
 
-JOBS = ("bronze", "silver", "gold")
-TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints")
+STEPS = ("bronze", "silver", "gold", "kpis")
+TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints", "duckdb")
 
-# Peak RSS of one child process tree, measured in a fresh Python process so that
-# RUSAGE_CHILDREN covers only that job.
+# Wall time and peak RSS of one command, measured in a fresh Python process so
+# that RUSAGE_CHILDREN covers only that command's processes.
 MEASURE = (
     "import resource, subprocess, sys, time; t = time.perf_counter(); "
     "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode; "
@@ -36,16 +40,37 @@ MEASURE = (
 )
 
 
-def run_job(job: str, lake: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one job."""
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(REPO / "spark-submit.sh"), job, "--lake", str(lake)],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    seconds, max_rss_kib, rc = float(out[0]), int(out[1]), int(out[2])
-    if rc != 0:
-        sys.exit(f"bench: {job} failed (rerun it: ./spark-submit.sh {job} --lake {lake})")
-    return seconds, max_rss_kib / 1024
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"([0-9.]+)([kKmM]?)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size like 500k, 1M or 2.5M: {text}")
+    return int(float(match[1]) * {"": 1, "k": 1e3, "m": 1e6}[match[2].lower()])
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of a command; exits when it fails."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
+    seconds, max_rss_kib, rc = out.stdout.split()
+    if int(rc) != 0:
+        sys.exit(f"bench: failed, rerun to see why: {' '.join(command)}")
+    return float(seconds), int(max_rss_kib) / 1024
+
+
+def run_pipeline(lake: Path) -> tuple[float, float]:
+    return measure(["make", "-s", "-C", str(REPO), "run-local", f"LAKE={lake}"])
+
+
+def run_duckdb(lake: Path) -> tuple[float, float]:
+    return measure([sys.executable, str(REPO / "bench" / "duckdb_baseline.py"), str(lake)])
+
+
+def step_seconds(lake: Path) -> dict[str, float]:
+    """Seconds of each step's latest run, from the audit table's files (all live:
+    the table is only appended to)."""
+    return dict(duckdb.sql(
+        "SELECT job, epoch(arg_max(finished_at, started_at) - max(started_at)) "
+        f"FROM read_parquet('{lake}/_meta/pipeline_runs/*.parquet', union_by_name = true) GROUP BY job"
+    ).fetchall())
 
 
 def reset(lake: Path) -> None:
@@ -55,41 +80,54 @@ def reset(lake: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=125_000, help="orders to generate (~8 messages each)")
+    parser.add_argument("--size", type=parse_size, default="1M", help="messages to generate: 500k, 1M, 5M, ...")
     parser.add_argument("--runs", type=int, default=3, help="full runs to take the median of (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch lake")
     args = parser.parse_args()
+    orders = max(1, args.size // MESSAGES_PER_ORDER)
 
     lake = Path(tempfile.mkdtemp(prefix="bench-lake-"))
     try:
-        summary = generate(str(lake), orders=args.orders, seed=1)
-        messages = summary["message_records"]
+        messages = generate(str(lake), orders=orders, seed=1)["message_records"]
         size_mb = sum(f.stat().st_size for f in (lake / "landing").rglob("*") if f.is_file()) / 2**20
-        print(f"lake {lake}: {messages} message records, {size_mb:.0f} MB of landing files")
+        print(f"lake {lake}: {messages:,} message records, {size_mb:.0f} MB of landing files")
 
-        results = {job: [] for job in JOBS}
+        pipeline, baseline, steps = [], [], {step: [] for step in STEPS}
         for run in range(args.runs):
             reset(lake)
-            for job in JOBS:
-                results[job].append(run_job(job, lake))
-            print(f"run {run + 1}: " + ", ".join(f"{job} {results[job][-1][0]:.1f} s" for job in JOBS))
-        noop = sum(run_job(job, lake)[0] for job in JOBS)
-        added = generate(str(lake), orders=max(1, args.orders // 100), seed=2, prefix="increment")
-        incremental = {job: run_job(job, lake) for job in JOBS}
+            pipeline.append(run_pipeline(lake))
+            for step, seconds in step_seconds(lake).items():
+                steps[step].append(seconds)
+            baseline.append(run_duckdb(lake))
+            print(f"run {run + 1}: pipeline {pipeline[-1][0]:.1f} s, duckdb {baseline[-1][0]:.1f} s", flush=True)
+        check = subprocess.run(
+            [sys.executable, str(REPO / "bench" / "duckdb_baseline.py"), str(lake), "--check"],
+            capture_output=True, text=True,
+        )
+        print(check.stdout.strip().splitlines()[-1])
 
-        print(f"\n{'job':<8}{'median s':>10}{'msgs/s':>12}{'peak MiB':>10}   (median of {args.runs} runs)")
-        for job in JOBS:
-            seconds = statistics.median(s for s, _ in results[job])
-            peak = max(m for _, m in results[job])
-            print(f"{job:<8}{seconds:>10.1f}{messages / seconds:>12,.0f}{peak:>10,.0f}")
-        total = statistics.median(sum(results[job][i][0] for job in JOBS) for i in range(args.runs))
-        print(f"{'total':<8}{total:>10.1f}{messages / total:>12,.0f}")
-        print(f"no-op rerun of the three jobs: {noop:.1f} s")
-        increment = sum(s for s, _ in incremental.values())
+        def median(results):
+            return statistics.median(s for s, _ in results)
+
+        print(f"\n{'':<20}{'median s':>10}{'msgs/s':>12}{'peak MiB':>10}   (median of {args.runs} runs)")
+        for step in STEPS:
+            seconds = statistics.median(steps[step])
+            print(f"  {step:<18}{seconds:>10.1f}{messages / seconds:>12,.0f}{'':>10}")
+        for name, results in (("pipeline (total)", pipeline), ("duckdb baseline", baseline)):
+            seconds, peak = median(results), max(m for _, m in results)
+            print(f"{name:<20}{seconds:>10.1f}{messages / seconds:>12,.0f}{peak:>10,.0f}")
+        total = median(pipeline)
+        print(f"ratio pipeline / duckdb: {total / median(baseline):.1f}")
+        print("(step times are inside the one Spark application; the total adds JVM and session start-up)")
+
+        noop = run_pipeline(lake)[0]
+        print(f"\nno-op rerun: {noop:.1f} s")
+        added = generate(str(lake), orders=max(1, orders // 100), seed=2, prefix="increment")
+        increment = run_pipeline(lake)[0]
+        step_text = ", ".join(f"{k} {v:.1f}" for k, v in step_seconds(lake).items())
         print(
-            f"incremental run after {added['message_records']} new messages: {increment:.1f} s "
-            f"({', '.join(f'{job} {incremental[job][0]:.1f} s' for job in JOBS)}), "
-            f"{increment / total:.0%} of the full run"
+            f"incremental run after {added['message_records']:,} new messages: {increment:.1f} s "
+            f"({step_text}), {increment / total:.0%} of the full run"
         )
     finally:
         if args.keep:

@@ -3,7 +3,8 @@
 Gold records in each commit the silver versions it reflects. A run recomputes
 only the orders that silver changed since (Delta Change Data Feed), from all of
 those orders' messages, and MERGEs them in; nothing changed, nothing written.
---full-refresh (and the first run) rebuilds the whole table.
+--full-refresh (and the first run) rebuilds the whole table. Gold keeps its own
+Change Data Feed on: the kpis job reads from it which days changed.
 """
 
 import sys
@@ -39,6 +40,7 @@ def rebuild(spark, gold: str, conversations: DataFrame, sources: dict, note: str
             conversations.write.format("delta")
             .mode("overwrite")
             .option("overwriteSchema", "true")
+            .option("delta.enableChangeDataFeed", "true")  # applies when the table is created
             .partitionBy("conversation_date")
             .save(gold)
         )
@@ -54,19 +56,22 @@ def update(spark, gold: str, updates: DataFrame, sources: dict, note: str = "") 
     with delta_io.commit_metadata(spark, sources):
         delta_io.upsert(spark, updates, gold, ("order_id",))
     crash_point("gold.after_merge")
-    metrics = delta_io.commits_since(spark, gold, before)[0]
+    commits = delta_io.commits_since(spark, gold, before)
+    metrics = commits[0]
     inserted, updated = int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0))
     print(f"gold {TABLE}: {inserted} new and {updated} updated conversations -> {gold}{note}")
     return RunStats(
         TABLE, rows_read=int(metrics.get("numSourceRows", 0)), rows_written=inserted + updated,
-        delta_version=delta_io.version(spark, gold),
+        delta_version=before + len(commits),
     )
 
 
 def checked_write(spark, gold: str, conversations: DataFrame, write, sources: dict) -> RunStats:
-    """Count the gold rules in one pass over the conversations (cached for the
-    write), stop before writing if a fail rule is broken, then write with the
-    table's CHECK constraints in place."""
+    """Count the gold rules in one pass over the conversations, stop before
+    writing if a fail rule is broken, then write with the table's CHECK
+    constraints in place. The conversations are computed once, by that pass, and
+    cached: the write reads them there (a MERGE reads its source twice: to find
+    the target files, then to write)."""
     rules = quality.load_rules("gold_conversations")
     quality.validate(conversations, rules)
     conversations = conversations.persist()
@@ -80,7 +85,7 @@ def checked_write(spark, gold: str, conversations: DataFrame, write, sources: di
         rows = conversations.select(*GOLD_COLUMNS)
         constraints = quality.load_constraints("gold_conversations")
         schema = delta_io.nullable(rows.schema)  # as a DataFrame write would create it
-        delta_io.ensure_table(spark, gold, schema, ("conversation_date",), constraints=constraints)
+        delta_io.ensure_table(spark, gold, schema, ("conversation_date",), change_feed=True, constraints=constraints)
         delta_io.ensure_constraints(spark, gold, constraints)
         stats = write(spark, gold, rows, sources, quality.warnings_text(warnings))
     finally:
@@ -100,14 +105,17 @@ def main(spark, config, args):
     )
 
     built = None
-    if not args.full_refresh and delta_io.path_exists(spark, f"{gold}/_delta_log"):
+    exists = delta_io.path_exists(spark, f"{gold}/_delta_log")
+    if not args.full_refresh and exists:
         built = delta_io.last_commit_metadata(spark, gold, SOURCES["silver_messages"])
-    # No record, or silver was recreated behind gold's back: rebuild.
-    if built is None or any(built[meta] > current[meta] for meta in SOURCES.values()):
-        return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]
     if built == current:
         print(f"gold {TABLE}: silver unchanged, nothing to do ({gold})")
         return [RunStats(TABLE)]
+    if exists:  # a table made before gold kept a change feed
+        delta_io.enable_change_feed(spark, gold)
+    # No record, or silver was recreated behind gold's back: rebuild.
+    if built is None or any(built[meta] > current[meta] for meta in SOURCES.values()):
+        return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]
 
     touched = reduce(
         DataFrame.unionByName,

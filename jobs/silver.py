@@ -99,27 +99,32 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
     rejected = with_quarantine_time(parsed)
     rows = dataset.to_silver(messages.valid_records(parsed))
     before = delta_io.version(spark, silver)
+    # Silver still empty (version 0 is its creation) means nothing was processed
+    # yet, whatever quarantine holds: plain writes replace both, no MERGE needed.
+    rewrite = full_refresh or before == 0
     with delta_io.commit_metadata(spark, {PROCESSED: batch.upto}):
-        if full_refresh:
+        # Both writes are idempotent: a crash between them makes the next run
+        # process these bronze rows again, and nothing is added twice.
+        if rewrite:
             rejected.write.format("delta").mode("overwrite").save(quarantine)
-            rows.write.format("delta").mode("overwrite").save(silver)
         else:
-            # Both writes are idempotent: a crash between them makes the next run
-            # process these bronze rows again, and nothing is added twice.
             delta_io.insert_new(spark, rejected, quarantine, BRONZE_RECORD)
-            crash_point(f"silver.{dataset.name}.after_quarantine")
-            if dataset.replace_matches:
-                delta_io.upsert(spark, rows, silver, dataset.key)
-            else:
-                delta_io.insert_new(spark, rows, silver, dataset.key)
+        crash_point(f"silver.{dataset.name}.after_quarantine")
+        if rewrite:
+            rows.write.format("delta").mode("overwrite").save(silver)
+        elif dataset.replace_matches:
+            delta_io.upsert(spark, rows, silver, dataset.key)
+        else:
+            delta_io.insert_new(spark, rows, silver, dataset.key)
     crash_point(f"silver.{dataset.name}.after_write")
 
+    commits = delta_io.commits_since(spark, silver, before)
     stats.rows_written = sum(
-        int(m.get("numOutputRows", 0)) if full_refresh
+        int(m.get("numOutputRows", 0)) if rewrite
         else int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
-        for m in delta_io.commits_since(spark, silver, before)
+        for m in commits
     )
-    stats.delta_version = delta_io.version(spark, silver)
+    stats.delta_version = before + len(commits)
     # A valid record not written is a duplicate event, or for orders a record
     # replaced by a later one of the same order in the same run.
     stats.duplicates = stats.rows_read - stats.rows_quarantined - stats.rows_written

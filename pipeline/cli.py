@@ -27,7 +27,8 @@ def job_parser(job: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
     parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
     parser.add_argument(
-        "--conf-env", default="local", help="settings file conf/<ENV>.toml to use (default: local)"
+        "--conf-env", default="local",
+        help="settings file conf/<ENV>.toml (default: local; spark-submit.sh passes cluster for non-local masters)",
     )
     parser.add_argument("--verbose", action="store_true", help="show Spark's INFO logs")
     return parser

@@ -18,6 +18,7 @@ TABLE_KEYS = (
     "quarantine_messages",
     "quarantine_orders",
     "gold_conversations",
+    "gold_daily_kpis",
 )
 
 
@@ -36,6 +37,10 @@ class Config:
         """Full path of a table, e.g. table("gold_conversations")."""
         return f"{self.lake}/{self.tables[key]}"
 
+    def table_name(self, key: str) -> str:
+        """Last path segment of a table, e.g. customer_agent_conversations."""
+        return self.tables[key].rstrip("/").rsplit("/", 1)[-1]
+
     def landing(self, dataset: str) -> str:
         return f"{self.lake}/landing/{dataset}"
 
@@ -49,6 +54,13 @@ class Config:
 def has_scheme(path: str) -> bool:
     """True for Hadoop URIs such as hdfs://, s3a:// or file:/."""
     return ":" in path.split("/", 1)[0]
+
+
+def local_path(path: str) -> str | None:
+    """The local file system path of a path or file: URI; None for other file systems."""
+    if has_scheme(path) and not path.startswith("file:"):
+        return None
+    return path.removeprefix("file://").removeprefix("file:")
 
 
 def resolve_lake(lake: str) -> str:

@@ -1,6 +1,9 @@
-"""The small Delta I/O layer: create, append exactly once, merge, inspect commits."""
+"""The small I/O layer: create Delta tables, append exactly once, merge, inspect
+commits; and replace a small text file (the report) whole."""
 
 import json
+import os
+import tempfile
 from contextlib import contextmanager
 
 from delta.tables import DeltaTable
@@ -8,6 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
 from pipeline import PipelineError
+from pipeline.config import local_path
 
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
@@ -17,6 +21,36 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     """Whether a file or folder exists, on any Hadoop file system."""
     hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
     return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(hadoop_path)
+
+
+def write_text(spark: SparkSession, path: str, content: str) -> None:
+    """Write a small UTF-8 file through a temporary file and a rename, so readers
+    see the old or the new file whole. (On object stores Hadoop's rename copies.)"""
+    local = local_path(path)
+    if local is not None:
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(local), prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(content)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the report from other users
+            os.replace(temporary, local)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        return
+    jvm = spark._jvm
+    final = jvm.org.apache.hadoop.fs.Path(path)
+    temporary = jvm.org.apache.hadoop.fs.Path(final.getParent(), f".{final.getName()}.tmp")
+    fs = final.getFileSystem(spark._jsc.hadoopConfiguration())
+    out = fs.create(temporary, True)
+    try:
+        out.write(bytearray(content.encode("utf-8")))
+    finally:
+        out.close()
+    fs.delete(final, False)
+    if not fs.rename(temporary, final):
+        raise PipelineError(f"could not move {temporary} to {path}")
 
 
 def ensure_table(
@@ -47,8 +81,10 @@ def nullable(schema: StructType) -> StructType:
 def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str]) -> None:
     """Make the table's CHECK constraints exactly `constraints`: a constraint added
     to a table with data makes Delta check every row there first."""
-    properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
-    current = {key.removeprefix(CONSTRAINT): value for key, value in properties.items() if key.startswith(CONSTRAINT)}
+    current = {
+        key.removeprefix(CONSTRAINT): value for key, value in properties(spark, path).items()
+        if key.startswith(CONSTRAINT)
+    }
     for name, check in current.items():
         if constraints.get(name) != check:
             spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
@@ -66,14 +102,32 @@ def version(spark: SparkSession, path: str) -> int:
     return DeltaTable.forPath(spark, path).history(1).first()["version"]
 
 
-def commits_since(spark: SparkSession, path: str, after_version: int) -> list[dict]:
-    """Operation metrics of the commits made after `after_version`; reads only
-    those commits, not the whole (ever-growing) history."""
+def history_since(spark: SparkSession, path: str, after_version: int, column: str) -> list:
+    """One history column of the commits made after `after_version`, newest
+    first; reads only those commits, not the whole (ever-growing) history."""
     count = version(spark, path) - after_version
     if count <= 0:
         return []
-    rows = DeltaTable.forPath(spark, path).history(count).select("operationMetrics").collect()
-    return [row["operationMetrics"] or {} for row in rows]
+    return [row[column] for row in DeltaTable.forPath(spark, path).history(count).select(column).collect()]
+
+
+def commits_since(spark: SparkSession, path: str, after_version: int) -> list[dict]:
+    """Operation metrics of the commits made after `after_version`."""
+    return [metrics or {} for metrics in history_since(spark, path, after_version, "operationMetrics")]
+
+
+def properties(spark: SparkSession, path: str) -> dict[str, str]:
+    return DeltaTable.forPath(spark, path).detail().first()["properties"]
+
+
+def change_feed_enabled(spark: SparkSession, path: str) -> bool:
+    return properties(spark, path).get("delta.enableChangeDataFeed") == "true"
+
+
+def enable_change_feed(spark: SparkSession, path: str) -> None:
+    """Turn on an existing table's Change Data Feed (one commit, only when it is off)."""
+    if not change_feed_enabled(spark, path):
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
 
 
 def append_once(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetch Delta Lake's jars from Maven Central once into .jars/ so that runs and
-# tests need no network afterwards. Jars that pyspark already ships (Hadoop,
-# Parquet, Jackson, Scala, ...) are left out: Spark's own versions must win.
+# Fetch Delta Lake's jars and the PostgreSQL JDBC driver from Maven Central once
+# into .jars/ so that runs and tests need no network afterwards. Jars that
+# pyspark already ships (Hadoop, Parquet, Jackson, Scala, ...) are left out:
+# Spark's own versions must win.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
@@ -12,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mvn -q -B -f scripts/delta-jars.pom.xml dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1 || {
-  cat "$tmp.log" >&2; echo "error: could not fetch Delta jars from Maven Central" >&2; exit 1; }
+  cat "$tmp.log" >&2; echo "error: could not fetch the jars from Maven Central" >&2; exit 1; }
 
 # jcl-over-slf4j and RoaringBitmap 1.x in Spark already cover these two.
 shipped=$(ls "$spark_jars"; echo commons-logging-0; echo shims-0)
@@ -24,4 +25,4 @@ for jar in "$tmp"/*.jar; do
   fi
 done
 touch "$dest/.complete"
-echo "Delta jars in $dest: $(ls "$dest" | tr '\n' ' ')"
+echo "Jars in $dest: $(ls "$dest" | tr '\n' ' ')"

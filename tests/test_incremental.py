@@ -20,7 +20,7 @@ from tests.lakes import (
 RUN_TIMES = ("ingested_at", "quarantined_at")
 SNAPSHOT_TABLES = (
     "bronze_messages", "bronze_orders", "silver_messages", "silver_orders",
-    "quarantine_messages", "quarantine_orders", "gold_conversations",
+    "quarantine_messages", "quarantine_orders", "gold_conversations", "gold_daily_kpis",
 )
 
 
@@ -59,7 +59,7 @@ def uninterrupted(spark, tmp_path_factory, batches):
     lake = tmp_path_factory.mktemp("uninterrupted")
     for files in batches:
         land(lake, files)
-        for job in JOBS:
+        for job in (*JOBS, "kpis"):
             run_in_session(job, lake)
     return lake, snapshot(spark, lake)
 
@@ -72,6 +72,7 @@ def test_incremental_runs_equal_the_reference_and_a_full_refresh(spark, uninterr
 
     run_in_session("silver", lake, "--full-refresh")
     run_in_session("gold", lake, "--full-refresh")
+    run_in_session("kpis", lake, "--full-refresh")
     assert snapshot(spark, lake) == incremental
 
 
@@ -80,7 +81,7 @@ def test_rerun_with_nothing_new_is_fast_and_writes_nothing(spark, uninterrupted)
     before = versions(spark, lake)
     output = run_pipeline(lake)
     assert versions(spark, lake) == before
-    assert output.count("nothing") == 5  # two bronze landings, two silver datasets, gold
+    assert output.count("nothing") == 6  # two bronze landings, two silver datasets, gold, kpis
 
 
 def crash(job, lake, point):

@@ -1,0 +1,59 @@
+"""Airflow DAG: the pipeline's jobs, one task each, in order, every 30 minutes."""
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Param, chain
+
+# The jobs in the order they run: a new step is one more name here.
+STEPS = ["bronze", "silver", "gold", "kpis"]
+
+# Where this repository is checked out on the Airflow workers: the Airflow
+# Variable `customer_care_repo`, else $CUSTOMER_CARE_REPO, else this file's repo.
+DEFAULT_REPO = os.environ.get("CUSTOMER_CARE_REPO", str(Path(__file__).resolve().parent.parent))
+
+# Values reach the shell as environment variables, never pasted into the
+# command, so a lake or master typed into a manual trigger cannot inject shell.
+COMMAND = '"$PIPELINE_REPO/spark-submit.sh" {step} --lake "$LAKE" --master "$MASTER"'
+ENV = {
+    "PIPELINE_REPO": "{{ var.value.get('customer_care_repo', default_repo) }}",
+    "LAKE": "{{ params.lake }}",
+    "MASTER": "{{ params.master }}",
+}
+
+with DAG(
+    dag_id="customer_care_pipeline",
+    doc_md="""
+Chat events to `gold.customer_agent_conversations`: runs `spark-submit.sh <step>`
+of this repository for each step (bronze, silver, gold, kpis), one after the other.
+Every job is incremental and idempotent, so a retry or the next run completes
+what a failed run left. Params: `lake` (folder or Hadoop URI such as
+`s3a://bucket/lake`; relative paths are under the repository) and `master`
+(`local[*]`, `spark://host:7077`, `yarn`, `k8s://...`; any non-local master uses
+`conf/cluster.toml`). Repository path: Variable `customer_care_repo`.
+""",
+    schedule="*/30 * * * *",
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,  # one writer per lake: the jobs' own locks only cover local lakes
+    params={
+        "lake": Param("datalake", type="string", minLength=1, description="lake root: folder or Hadoop URI"),
+        "master": Param("local[*]", type="string", minLength=1, description="Spark master URL"),
+    },
+    user_defined_macros={"default_repo": DEFAULT_REPO},
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": 2.0,  # 1, 2, 4 minutes
+        "max_retry_delay": timedelta(minutes=15),
+        "execution_timeout": timedelta(hours=2),
+    },
+    tags=["customer-care", "spark", "delta"],
+) as dag:
+    tasks = [
+        BashOperator(task_id=step, bash_command=COMMAND.format(step=step), env=ENV, append_env=True)
+        for step in STEPS
+    ]
+    chain(*tasks)
