@@ -16,9 +16,10 @@ SEED ?= 1
 SIZE ?= 1M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
+LAST ?= 10
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql generate test airflow-test airflow-lock bench clean-lake
+.PHONY: help setup package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test airflow-test airflow-lock bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -64,6 +65,9 @@ export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_
 
 sql: setup  ## ad-hoc Spark SQL: make sql Q="SELECT ..." (no Q: interactive shell)
 	$(call SUBMIT,sql) $(if $(Q),--execute "$(Q)")
+
+status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows and last update
+	$(call SUBMIT,status) --runs $(LAST)
 
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [LAKE=...]
 	$(PY) -m pipeline.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)

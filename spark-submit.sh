@@ -4,7 +4,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
 POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
-JOBS="all bronze silver gold kpis report optimize sql publish export_csv"
+JOBS="all bronze silver gold kpis report optimize sql publish export_csv status"
 
 usage() {
   cat <<USAGE
@@ -21,6 +21,7 @@ Jobs:
   sql        run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
   publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
   export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
+  status     the last runs (_meta/pipeline_runs) and every table's version, rows and last update
 
 Options:
   --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
@@ -92,6 +93,10 @@ case "$master" in
 esac
 
 log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
+# spark-submit shows Spark's console progress bar only for shells; show it for
+# jobs too when a person watches (stderr is a terminal), not in Airflow or cron logs.
+progress=false
+[ -t 2 ] && ! printf '%s\n' "${job_args[@]}" | grep -qx -- --verbose && progress=true
 # Spark's generated code for silver's parsing is one method above HotSpot's 8 kB
 # JIT limit; without this flag it runs interpreted, about twice as slow.
 jit="-XX:-DontCompileHugeMethods"
@@ -105,6 +110,7 @@ options=(
   --files "$here/conf/log4j2.properties"
   --conf "spark.driver.extraJavaOptions=$log_conf $jit"
   --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties $jit"
+  --conf "spark.ui.showConsoleProgress=$progress"
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
 

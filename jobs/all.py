@@ -10,6 +10,7 @@ import sys
 
 from jobs import bronze, gold, kpis, silver
 from pipeline.cli import job_parser, run_job
+from pipeline.quality import add_share_option
 
 
 def cli(argv: list[str] | None = None) -> int:
@@ -17,6 +18,7 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full-refresh", action="store_true", help="rebuild silver, gold and the KPIs from bronze after ingesting"
     )
+    add_share_option(parser)
     steps = {"bronze": bronze.main, "silver": silver.main, "gold": gold.main, "kpis": kpis.main}
     return run_job("all", parser, steps, argv)
 

@@ -51,12 +51,16 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
 
     new_files = process_available(files, config.checkpoint(table_key), write_batch, f"bronze {dataset}")
-    written = sum(int(m.get("numOutputRows", 0)) for m in delta_io.commits_since(spark, table, before))
+    commits = delta_io.commits_since(spark, table, before)
+    written = sum(int(m.get("numOutputRows", 0)) for m in commits)
+    stats = RunStats(dataset, rows_read=new_files, rows_written=written, input=f"{new_files} new files in {landing}")
+    if commits:
+        stats.delta_version = before + len(commits)
     if new_files:
         print(f"bronze {dataset}: {new_files} new files, {written} records -> {table}")
     else:
         print(f"bronze {dataset}: nothing new in {landing}")
-    return RunStats(dataset, rows_read=new_files, rows_written=written)
+    return stats
 
 
 def main(spark, config, args):

@@ -12,10 +12,10 @@ from functools import reduce
 
 from pyspark.sql import DataFrame
 
-from pipeline import delta_io
+from pipeline import delta_io, quality
 from pipeline.audit import RunStats
 from pipeline.cli import job_parser, run_job
-from pipeline.conversations import build_conversations
+from pipeline.conversations import GOLD_COLUMNS, build_conversations
 from pipeline.faults import crash_point
 
 TABLE = "customer_agent_conversations"
@@ -34,7 +34,7 @@ def changed_orders(spark, path: str, after_version: int, upto_version: int) -> D
     )
 
 
-def rebuild(spark, gold: str, conversations: DataFrame, sources: dict) -> RunStats:
+def rebuild(spark, gold: str, conversations: DataFrame, sources: dict, note: str = "") -> RunStats:
     with delta_io.commit_metadata(spark, sources):
         (
             conversations.write.format("delta")
@@ -44,21 +44,54 @@ def rebuild(spark, gold: str, conversations: DataFrame, sources: dict) -> RunSta
             .partitionBy("conversation_date")
             .save(gold)
         )
-    written = int(delta_io.commits_since(spark, gold, delta_io.version(spark, gold) - 1)[0]["numOutputRows"])
-    print(f"gold {TABLE}: rebuilt, {written} conversations -> {gold}")
-    return RunStats(TABLE, rows_written=written)
+    version = delta_io.version(spark, gold)
+    written = int(delta_io.commits_since(spark, gold, version - 1)[0]["numOutputRows"])
+    print(f"gold {TABLE}: rebuilt, {written} conversations -> {gold}{note}")
+    return RunStats(TABLE, rows_written=written, delta_version=version)
 
 
-def update(spark, gold: str, updates: DataFrame, sources: dict) -> RunStats:
+def update(spark, gold: str, updates: DataFrame, sources: dict, note: str = "") -> RunStats:
     before = delta_io.version(spark, gold)
     crash_point("gold.before_merge")
     with delta_io.commit_metadata(spark, sources):
         delta_io.upsert(spark, updates, gold, ("order_id",))
     crash_point("gold.after_merge")
-    metrics = delta_io.commits_since(spark, gold, before)[0]
+    commits = delta_io.commits_since(spark, gold, before)
+    metrics = commits[0]
     inserted, updated = int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0))
-    print(f"gold {TABLE}: {inserted} new and {updated} updated conversations -> {gold}")
-    return RunStats(TABLE, rows_read=int(metrics.get("numSourceRows", 0)), rows_written=inserted + updated)
+    print(f"gold {TABLE}: {inserted} new and {updated} updated conversations -> {gold}{note}")
+    return RunStats(
+        TABLE, rows_read=int(metrics.get("numSourceRows", 0)), rows_written=inserted + updated,
+        delta_version=before + len(commits),
+    )
+
+
+def checked_write(spark, gold: str, conversations: DataFrame, write, sources: dict) -> RunStats:
+    """Count the gold rules in one pass over the conversations, stop before
+    writing if a fail rule is broken, then write with the table's CHECK
+    constraints in place. The conversations are computed once, by that pass, and
+    cached: the write reads them there (a MERGE reads its source twice: to find
+    the target files, then to write)."""
+    rules = quality.load_rules("gold_conversations")
+    quality.validate(conversations, rules)
+    conversations = conversations.persist()
+    try:
+        summary = quality.summarize(conversations.groupBy().agg(*quality.counts(rules)).collect(), rules)
+        warnings = summary.by_action(rules, "warn")
+        inputs = ", ".join(f"{key} v{sources[meta]}" for key, meta in SOURCES.items())
+        problem = quality.check(summary, rules, "conversations")
+        if problem:
+            raise quality.QualityError(problem, [RunStats(TABLE, input=inputs, warnings_by_rule=warnings)])
+        rows = conversations.select(*GOLD_COLUMNS)
+        constraints = quality.load_constraints("gold_conversations")
+        schema = delta_io.nullable(rows.schema)  # as a DataFrame write would create it
+        delta_io.ensure_table(spark, gold, schema, ("conversation_date",), change_feed=True, constraints=constraints)
+        delta_io.ensure_constraints(spark, gold, constraints)
+        stats = write(spark, gold, rows, sources, quality.warnings_text(warnings))
+    finally:
+        conversations.unpersist()
+    stats.input, stats.warnings_by_rule = inputs, warnings
+    return stats
 
 
 def main(spark, config, args):
@@ -82,7 +115,7 @@ def main(spark, config, args):
         delta_io.enable_change_feed(spark, gold)
     # No record, or silver was recreated behind gold's back: rebuild.
     if built is None or any(built[meta] > current[meta] for meta in SOURCES.values()):
-        return [rebuild(spark, gold, build_conversations(messages, orders), current)]
+        return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]
 
     touched = reduce(
         DataFrame.unionByName,
@@ -93,12 +126,9 @@ def main(spark, config, args):
         ],
     ).distinct()
     updates = build_conversations(
-        messages.join(touched, "order_id", "left_semi"), orders.join(touched, "order_id", "left_semi")
+        messages.join(touched, "order_id", "left_semi"), orders.join(touched, "order_id", "left_semi"), with_checks=True
     )
-    # MERGE reads its source twice (to find the target files, then to write);
-    # computed once here, the touched orders' rows are a small cached frame.
-    updates = updates.localCheckpoint(eager=True)
-    return [update(spark, gold, updates, current)]
+    return [checked_write(spark, gold, updates, update, current)]
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -1,33 +1,50 @@
-"""One audit row per job and dataset in <lake>/_meta/pipeline_runs."""
+"""One audit row per job run and dataset in <lake>/_meta/pipeline_runs, failed runs included."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from pyspark.sql import SparkSession
 
+# The first nine columns are those of lakes written before the run status was
+# recorded; appends add the others to such tables (mergeSchema).
 AUDIT_SCHEMA = (
     "run_id string, job string, dataset string, started_at timestamp, finished_at timestamp, "
-    "rows_read long, rows_written long, rows_quarantined long, duplicates long"
+    "rows_read long, rows_written long, rows_quarantined long, duplicates long, "
+    "status string, error string, duration_seconds double, input string, "
+    "quarantined_by_rule map<string, long>, warnings_by_rule map<string, long>, delta_version long"
 )
 
 
 @dataclass
 class RunStats:
-    dataset: str
+    dataset: str | None
     rows_read: int = 0
     rows_written: int = 0
     rows_quarantined: int = 0
     duplicates: int = 0
+    input: str | None = None  # what the run read: files, bronze batches, silver versions
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)  # reason -> records
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)  # warn rule -> rows
+    delta_version: int | None = None  # of the table written, when the run wrote it
 
 
 def record_runs(
-    spark: SparkSession, path: str, run_id: str, job: str, started_at: datetime, stats: list[RunStats]
+    spark: SparkSession,
+    path: str,
+    run_id: str,
+    job: str,
+    started_at: datetime,
+    stats: list[RunStats],
+    error: str | None = None,
 ) -> None:
-    if not stats:
-        return
+    """Append the run's rows: one per dataset, or one without a dataset."""
     finished_at = datetime.now(timezone.utc)
-    rows = [
-        {"run_id": run_id, "job": job, "started_at": started_at, "finished_at": finished_at, **asdict(s)}
-        for s in stats
-    ]
-    spark.createDataFrame(rows, AUDIT_SCHEMA).write.format("delta").mode("append").save(path)
+    common = {
+        "run_id": run_id, "job": job, "started_at": started_at, "finished_at": finished_at,
+        "status": "failed" if error else "succeeded", "error": error,
+        "duration_seconds": (finished_at - started_at).total_seconds(),
+    }
+    rows = [{**common, **asdict(s)} for s in stats or [RunStats(None)]]
+    spark.createDataFrame(rows, AUDIT_SCHEMA).write.format("delta").mode("append").option(
+        "mergeSchema", "true"
+    ).save(path)

@@ -3,11 +3,13 @@
 import argparse
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timezone
 
+from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
@@ -15,6 +17,7 @@ from pipeline import PipelineError
 from pipeline.audit import RunStats, record_runs
 from pipeline.config import Config, load_config, local_path
 from pipeline.lock import job_lock
+from pipeline.quality import QualityError
 from pipeline.session import create_session
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
@@ -42,6 +45,34 @@ def check_lake(lake: str) -> None:
         raise PipelineError(f"lake folder not readable and writable: {path}")
 
 
+def one_line(err: Exception) -> str:
+    """An error as one line: our own message, or the first line of Spark's (or Delta's)."""
+    if isinstance(err, PipelineError):
+        return str(err)
+    if isinstance(err, Py4JJavaError):  # e.g. Delta rejecting a write that breaks a CHECK constraint
+        return str(err.java_exception).strip().splitlines()[0]
+    text = (str(err).strip().splitlines() or [""])[0]
+    return text if isinstance(err, PySparkException) else f"{type(err).__name__}: {text}"
+
+
+def run_step(spark: SparkSession, config: Config, args: argparse.Namespace, step: str, body: JobBody) -> None:
+    """Run one writing step and append its audit rows, also when it fails (best
+    effort: a failure to record never hides the step's own error)."""
+    run_id, started_at = uuid.uuid4().hex, datetime.now(timezone.utc)
+    audit = config.meta("pipeline_runs")
+    try:
+        stats = body(spark, config, args)
+    except Exception as err:
+        try:
+            counted = err.stats if isinstance(err, QualityError) else []
+            record_runs(spark, audit, run_id, step, started_at, counted, error=one_line(err))
+        except Exception as audit_err:
+            print(f"{step}: could not record the failed run in {audit}: {one_line(audit_err)}", file=sys.stderr)
+        raise
+    record_runs(spark, audit, run_id, step, started_at, stats)
+    print(f"{step}: succeeded in {(datetime.now(timezone.utc) - started_at).total_seconds():.1f} s")
+
+
 def run_job(
     job: str,
     parser: argparse.ArgumentParser,
@@ -52,12 +83,12 @@ def run_job(
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
     `body` may be several named steps (the `all` job): they share the session,
-    and each runs under its own job lock and writes its own audit row, exactly
+    and each runs under its own job lock and writes its own audit rows, exactly
     as when run as separate jobs. Read-only jobs pass writes=False: no lock, no
     audit row."""
     args = parser.parse_args(argv)
     steps = body if isinstance(body, dict) else {job: body}
-    step = job
+    step, started = job, time.monotonic()
     try:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake)
@@ -67,17 +98,18 @@ def run_job(
                 if spark is None:
                     spark = create_session(f"customer-care-{job}", config)
                     spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
-                started_at = datetime.now(timezone.utc)
-                stats = step_body(spark, config, args)
                 if writes:
-                    record_runs(spark, config.meta("pipeline_runs"), uuid.uuid4().hex, step, started_at, stats)
+                    run_step(spark, config, args, step, step_body)
+                else:
+                    step_body(spark, config, args)
     except PipelineError as err:
         print(f"{step}: error: {err}", file=sys.stderr)
         return 1
-    except PySparkException as err:
+    except (PySparkException, Py4JJavaError) as err:
         if args.verbose:
             raise
-        first_line = str(err).strip().splitlines()[0]
-        print(f"{step}: error: {first_line} (rerun with --verbose for details)", file=sys.stderr)
+        print(f"{step}: error: {one_line(err)} (rerun with --verbose for details)", file=sys.stderr)
         return 1
+    if writes and len(steps) > 1:
+        print(f"{job}: succeeded in {time.monotonic() - started:.1f} s")
     return 0

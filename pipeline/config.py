@@ -28,6 +28,10 @@ class Config:
     shuffle_partitions: int
     tables: dict[str, str]
     spark: dict[str, str]
+    # [quality]: silver stops when more than this share of a batch would be quarantined,
+    max_quarantined_share: float = 0.05
+    # for batches of at least this many records (2 bad records out of 6 say little).
+    share_min_records: int = 1000
 
     def table(self, key: str) -> str:
         """Full path of a table, e.g. table("gold_conversations")."""
@@ -78,13 +82,13 @@ def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CO
     except tomllib.TOMLDecodeError as err:
         raise PipelineError(f"malformed config {path}: {err}") from None
 
-    unknown = set(raw) - {"lake", "shuffle_partitions", "tables", "spark"}
+    unknown = set(raw) - {"lake", "shuffle_partitions", "tables", "spark", "quality"}
     if unknown:
         raise PipelineError(f"malformed config {path}: unknown keys {sorted(unknown)}")
     if not isinstance(raw.get("lake"), str) or not raw["lake"]:
         raise PipelineError(f"malformed config {path}: 'lake' must be a non-empty string")
     partitions = raw.get("shuffle_partitions")
-    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+    if not is_number(partitions, int) or partitions < 1:
         raise PipelineError(f"malformed config {path}: 'shuffle_partitions' must be a positive integer")
     tables = raw.get("tables", {})
     missing = [key for key in TABLE_KEYS if not isinstance(tables.get(key), str)]
@@ -95,10 +99,31 @@ def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CO
     spark = raw.get("spark", {})
     if not isinstance(spark, dict):
         raise PipelineError(f"malformed config {path}: [spark] must be a table of settings")
+    quality = raw.get("quality", {})
+    bad_quality = (
+        f"malformed config {path}: [quality] takes max_quarantined_share (0 to 1) and share_min_records (>= 0)"
+    )
+    if not isinstance(quality, dict) or set(quality) - {"max_quarantined_share", "share_min_records"}:
+        raise PipelineError(bad_quality)
+    share = quality.get("max_quarantined_share", Config.max_quarantined_share)
+    min_records = quality.get("share_min_records", Config.share_min_records)
+    if not is_share(share) or not is_number(min_records, int) or min_records < 0:
+        raise PipelineError(bad_quality)
 
     return Config(
         lake=resolve_lake(lake or raw["lake"]),
         shuffle_partitions=partitions,
         tables=dict(tables),
         spark={key: str(value) for key, value in spark.items()},
+        max_quarantined_share=float(share),
+        share_min_records=min_records,
     )
+
+
+def is_number(value, kind=(int, float)) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)  # TOML true is not 1
+
+
+def is_share(value) -> bool:
+    """A number from 0 to 1 (a share of rows)."""
+    return is_number(value) and 0 <= value <= 1

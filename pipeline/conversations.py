@@ -20,6 +20,8 @@ GOLD_COLUMNS = (
     "resolved",
     "conversation_date",
 )
+# Not in gold: what the gold quality rules may also look at.
+CHECK_COLUMNS = ("chat_started_by",)  # role of the chat-starting message, null if none
 
 
 def message_order() -> list[Column]:
@@ -34,8 +36,9 @@ def message_order() -> list[Column]:
     ]
 
 
-def build_conversations(messages: DataFrame, orders: DataFrame) -> DataFrame:
-    """Silver messages and orders -> gold customer_agent_conversations."""
+def build_conversations(messages: DataFrame, orders: DataFrame, with_checks: bool = False) -> DataFrame:
+    """Silver messages and orders -> gold customer_agent_conversations (plus
+    CHECK_COLUMNS with_checks)."""
     ordered = Window.partitionBy("order_id").orderBy(*message_order())
     whole = ordered.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     is_agent = F.col("sender_role") == "agent"
@@ -58,6 +61,9 @@ def build_conversations(messages: DataFrame, orders: DataFrame) -> DataFrame:
         F.size(F.collect_set("agent_id").over(whole)).alias("num_agents"),
         F.bool_or("priority").over(whole).alias("priority"),
         F.bool_or("resolution").over(whole).alias("resolved"),
+        F.first(F.when(F.col("chat_started_by_message"), F.col("sender_role")), ignorenulls=True)
+        .over(whole)
+        .alias("chat_started_by"),
     ).where("position = 1")
 
     # Messages are ordered by time first, so the first reply (the first message
@@ -73,5 +79,5 @@ def build_conversations(messages: DataFrame, orders: DataFrame) -> DataFrame:
         # Exact integer floor division: the delay is never negative.
         .withColumn("first_response_time_delay_seconds", F.expr("delay_micros div 1000000"))
         .withColumn("conversation_date", F.to_date("conversation_started_at"))
-        .select(*GOLD_COLUMNS)
+        .select(*GOLD_COLUMNS, *(CHECK_COLUMNS if with_checks else ()))
     )

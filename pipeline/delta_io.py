@@ -8,12 +8,13 @@ from contextlib import contextmanager
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructField, StructType
 
 from pipeline import PipelineError
 from pipeline.config import local_path
 
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
@@ -68,14 +69,38 @@ def ensure_table(
     schema: StructType,
     partitioned_by: tuple[str, ...] = (),
     change_feed: bool = False,
+    constraints: dict[str, str] | None = None,
 ) -> None:
-    """Create an empty Delta table at `path` unless one is there."""
+    """Create an empty Delta table at `path` unless one is there (with its CHECK
+    constraints in the same commit)."""
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partitioned_by:
         builder = builder.partitionedBy(*partitioned_by)
     if change_feed:
         builder = builder.property("delta.enableChangeDataFeed", "true")
+    for name, check in (constraints or {}).items():
+        builder = builder.property(CONSTRAINT + name, check)
     builder.execute()
+
+
+def nullable(schema: StructType) -> StructType:
+    """The schema with every column nullable, as a DataFrame write creates a Delta table."""
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema])
+
+
+def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str]) -> None:
+    """Make the table's CHECK constraints exactly `constraints`: a constraint added
+    to a table with data makes Delta check every row there first."""
+    current = {
+        key.removeprefix(CONSTRAINT): value for key, value in properties(spark, path).items()
+        if key.startswith(CONSTRAINT)
+    }
+    for name, check in current.items():
+        if constraints.get(name) != check:
+            spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
+    for name, check in constraints.items():
+        if current.get(name) != check:
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {name} CHECK ({check})")
 
 
 def require_table(spark: SparkSession, path: str, produced_by: str) -> None:
@@ -101,9 +126,12 @@ def commits_since(spark: SparkSession, path: str, after_version: int) -> list[di
     return [metrics or {} for metrics in history_since(spark, path, after_version, "operationMetrics")]
 
 
+def properties(spark: SparkSession, path: str) -> dict[str, str]:
+    return DeltaTable.forPath(spark, path).detail().first()["properties"]
+
+
 def change_feed_enabled(spark: SparkSession, path: str) -> bool:
-    properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
-    return properties.get("delta.enableChangeDataFeed") == "true"
+    return properties(spark, path).get("delta.enableChangeDataFeed") == "true"
 
 
 def enable_change_feed(spark: SparkSession, path: str) -> None:

@@ -20,6 +20,9 @@ JSON_WHITESPACE = " \t\r\n"
 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The quarantine rules of conf/quality_rules.toml, by hand (a test checks the names).
+QUARANTINE_RULES = ("message_time_in_future", "message_time_before_2015")
+EARLIEST_MESSAGE_TIME = datetime(2015, 1, 1, tzinfo=timezone.utc)
 
 # [0-9] rather than \d: Python's \d also matches non-ASCII digits.
 EPOCH_MILLIS_RE = re.compile(r"[0-9]{1,13}")
@@ -178,7 +181,7 @@ def to_string(value) -> str | None:
 # ---------------------------------------------------------------- silver
 
 
-def _quarantine_reason(obj: dict | None) -> str | None:
+def _quarantine_reason(obj: dict | None, ingested_at: datetime) -> str | None:
     if obj is None:
         return "invalid_json"
     for field, reason in (
@@ -190,8 +193,13 @@ def _quarantine_reason(obj: dict | None) -> str | None:
             return reason
     if obj.get("messageSentTime") is None:
         return "null_message_sent_time"
-    if parse_message_sent_time(obj["messageSentTime"]) is None:
+    sent = parse_message_sent_time(obj["messageSentTime"])
+    if sent is None:
         return "unparseable_message_sent_time"
+    if sent > ingested_at + timedelta(days=1):
+        return "message_time_in_future"
+    if sent < EARLIEST_MESSAGE_TIME:
+        return "message_time_before_2015"
     return None
 
 
@@ -223,11 +231,17 @@ def _dedup_key(msg: dict) -> tuple:
     )
 
 
-def build_silver_messages(records: list[dict]) -> tuple[list[dict], list[dict], int]:
-    """(silver rows in ingestion order, quarantine rows, duplicate count)."""
+def build_silver_messages(
+    records: list[dict], ingested_at: datetime | None = None
+) -> tuple[list[dict], list[dict], int]:
+    """(silver rows in ingestion order, quarantine rows, duplicate count).
+
+    `ingested_at` (default: now) stands for the time bronze ingested the records;
+    only a message sent within moments of a day after it could be judged otherwise."""
+    ingested_at = ingested_at or datetime.now(timezone.utc)
     silver, quarantine, seen, duplicates = [], [], set(), 0
     for rec in records:
-        reason = _quarantine_reason(rec["obj"])
+        reason = _quarantine_reason(rec["obj"], ingested_at)
         if reason:
             quarantine.append({"reason": reason, "raw": rec["raw"]})
             continue

@@ -12,6 +12,11 @@ def test_local_config_resolves_the_lake_against_the_repo_root():
     assert config.table("gold_conversations") == f"{REPO_ROOT}/datalake/gold/customer_agent_conversations"
 
 
+def test_quality_threshold_from_the_config():
+    config = load_config("local")
+    assert (config.max_quarantined_share, config.share_min_records) == (0.05, 1000)
+
+
 def test_lake_override_keeps_hadoop_uris_and_absolutises_local_paths(tmp_path):
     assert load_config("local", "s3a://bucket/lake/").lake == "s3a://bucket/lake"
     assert load_config("local", str(tmp_path)).lake == str(tmp_path)
@@ -24,6 +29,8 @@ def test_lake_override_keeps_hadoop_uris_and_absolutises_local_paths(tmp_path):
         (GOOD.replace("shuffle_partitions = 4", "shuffle_partitions = 0"), "shuffle_partitions"),
         (GOOD.replace('gold_conversations = "gold/customer_agent_conversations"', ""), "[tables]"),
         ("surprise = 1\n" + GOOD, "unknown keys"),
+        (GOOD.replace("max_quarantined_share = 0.05", "max_quarantined_share = 5"), "[quality]"),
+        (GOOD.replace("share_min_records = 1000", "share_min_records = true"), "[quality]"),
     ],
 )
 def test_malformed_config_is_one_clear_error(tmp_path, text, message):

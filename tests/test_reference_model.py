@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import sys
+import tomllib
 from datetime import date, datetime, timezone
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))  # runs with --noconftest, so no rootdir magic
 
 from reference_model import (  # noqa: E402
+    QUARANTINE_RULES,
     build_expected,
     build_silver_messages,
     build_silver_orders,
@@ -195,6 +197,28 @@ def test_quarantine_reason_is_the_first_that_applies():
     silver, quarantine, duplicates = build_silver_messages(recs)
     assert silver == [] and duplicates == 0
     assert quarantine == [{"reason": r, "raw": f"r{i}"} for i, (_, r) in enumerate(cases)]
+
+
+def test_quarantine_rules_of_the_rules_file_by_message_time():
+    ingested = utc(2024, 3, 1, 12)
+    cases = [
+        (msg(time="2024-03-02T12:00:00Z"), None),  # exactly a day ahead of ingestion: kept
+        (msg(time="2024-03-02T12:00:00.000001Z"), "message_time_in_future"),
+        (msg(time="2015-01-01T00:00:00Z"), None),
+        (msg(time="2014-12-31T23:59:59.999999Z"), "message_time_before_2015"),
+        (msg(time=0), "message_time_before_2015"),  # epoch 0
+        (msg(order=None, time=0), "null_order_id"),  # parse-level reasons come first
+    ]
+    recs = [{"raw": f"r{i}", "source_file": "f", "obj": obj} for i, (obj, _) in enumerate(cases)]
+    silver, quarantine, _ = build_silver_messages(recs, ingested_at=ingested)
+    assert len(silver) == 2
+    assert quarantine == [{"reason": r, "raw": f"r{i}"} for i, (_, r) in enumerate(cases) if r]
+
+
+def test_the_model_mirrors_every_quarantine_rule_of_the_rules_file():
+    with open(os.path.join(os.path.dirname(__file__), "..", "conf", "quality_rules.toml"), "rb") as f:
+        rules = tomllib.load(f)["rule"]
+    assert QUARANTINE_RULES == tuple(r["name"] for r in rules if r["action"] == "quarantine")
 
 
 def test_silver_row_typing():
