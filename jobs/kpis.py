@@ -52,8 +52,8 @@ def changed_days(spark, gold: str, built: int | None, current: int) -> list[date
     return sorted(row[0] for row in changes.select("conversation_date").distinct().collect())
 
 
-def write(spark, path: str, kpis: DataFrame, gold_version: int, days: list[date] | None) -> int:
-    """Overwrite the table (days=None) or only those days; return the rows written."""
+def write(spark, path: str, kpis: DataFrame, gold_version: int, days: list[date] | None) -> RunStats:
+    """Overwrite the table (days=None) or only those days."""
     writer = kpis.write.format("delta").mode("overwrite").partitionBy("conversation_date")
     if days is None:
         writer = writer.option("overwriteSchema", "true")
@@ -63,7 +63,9 @@ def write(spark, path: str, kpis: DataFrame, gold_version: int, days: list[date]
         ))
     with delta_io.commit_metadata(spark, {RECORD: gold_version}):
         writer.save(path)
-    return int(delta_io.commits_since(spark, path, delta_io.version(spark, path) - 1)[0]["numOutputRows"])
+    version = delta_io.version(spark, path)
+    written = int(delta_io.commits_since(spark, path, version - 1)[0]["numOutputRows"])
+    return RunStats(TABLE, rows_written=written, input=f"gold v{gold_version}", delta_version=version)
 
 
 def main(spark, config, args):
@@ -75,16 +77,16 @@ def main(spark, config, args):
     built = None if args.full_refresh else reflected_version(spark, path)
     days = changed_days(spark, gold, built, current)
     if days is None:
-        written = write(spark, path, build_daily_kpis(conversations), current, None)
-        print(f"kpis {TABLE}: rebuilt, {written} day-city rows -> {path}")
-        return [RunStats(TABLE, rows_written=written)]
+        stats = write(spark, path, build_daily_kpis(conversations), current, None)
+        print(f"kpis {TABLE}: rebuilt, {stats.rows_written} day-city rows -> {path}")
+        return [stats]
     if not days:
         print(f"kpis {TABLE}: no conversation changed in gold, nothing to do ({path})")
-        return [RunStats(TABLE)]
+        return [RunStats(TABLE, input=f"gold v{current}")]
     kpis = build_daily_kpis(conversations.where(F.col("conversation_date").isin(days)))
-    written = write(spark, path, kpis, current, days)
-    print(f"kpis {TABLE}: {len(days)} days recomputed, {written} day-city rows -> {path}")
-    return [RunStats(TABLE, rows_written=written)]
+    stats = write(spark, path, kpis, current, days)
+    print(f"kpis {TABLE}: {len(days)} days recomputed, {stats.rows_written} day-city rows -> {path}")
+    return [stats]
 
 
 def cli(argv: list[str] | None = None) -> int:

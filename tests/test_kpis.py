@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 from delta.tables import DeltaTable
+from pyspark.sql import functions as F
 
 from jobs import report
 from pipeline import delta_io
@@ -112,6 +113,8 @@ def test_job_replaces_the_touched_days_only_and_drops_vanished_groups(spark, tmp
     replaced = parameters["predicate"]  # replaceWhere
     assert "2024-03-01" in replaced and "2024-03-03" in replaced and "2024-03-02" not in replaced
     assert metrics["numOutputRows"] == "3"  # DAY1 BCN and unknown, DAY3 MAD; DAY2 kept as it was
+    audit = spark.read.format("delta").load(f"{lake}/_meta/pipeline_runs").orderBy(F.desc("finished_at")).first()
+    assert (audit.job, audit.rows_written, audit.delta_version, audit.input) == ("kpis", 3, version, "gold v2")
     expected = [row for row in EXPECTED if row[1] != "MAD" and row[1] is not None] + [
         (DAY1, None, 1, 40.0, 40.0, 0.0, 0.0, 0.0, 0.0, 2.0),
         (DAY3, "MAD", 1, 7.0, 7.0, 0.0, 1.0, 0.0, 1.0, 10.0),
