@@ -20,7 +20,6 @@ from pipeline.cli import job_parser, run_job
 from pipeline.faults import crash_point
 
 PROCESSED = "bronze_batch"  # commit-metadata key: last bronze ingest_batch in silver
-BRONZE_RECORD = ("source_file", "record_index")  # identifies a quarantined record
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,15 @@ def read_new(spark, config, dataset: Dataset, full_refresh: bool) -> Batch:
     return Batch(dataset, parsed, upto, rules, summary, stats)
 
 
+def append_quarantine(spark, rejected: DataFrame, quarantine: str) -> None:
+    """Append the rejected records of the bronze batches quarantine has not
+    recorded yet (its commits carry the last bronze batch, like silver's): after
+    a crash before silver's write the rerun appends nothing twice, with no MERGE."""
+    done = delta_io.last_commit_metadata(spark, quarantine, PROCESSED)
+    new = rejected.where(F.col("ingest_batch") > (done[PROCESSED] if done else -1))
+    new.write.format("delta").mode("append").save(quarantine)
+
+
 def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
     dataset, parsed, stats = batch.dataset, batch.parsed, batch.stats
     bronze = config.table(f"bronze_{dataset.table}")
@@ -107,8 +115,8 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
         # process these bronze rows again, and nothing is added twice.
         if rewrite:
             rejected.write.format("delta").mode("overwrite").save(quarantine)
-        else:
-            delta_io.insert_new(spark, rejected, quarantine, BRONZE_RECORD)
+        elif stats.rows_quarantined:
+            append_quarantine(spark, rejected, quarantine)
         crash_point(f"silver.{dataset.name}.after_quarantine")
         if rewrite:
             rows.write.format("delta").mode("overwrite").save(silver)
