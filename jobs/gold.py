@@ -40,7 +40,6 @@ def rebuild(spark, gold: str, conversations: DataFrame, sources: dict, note: str
             conversations.write.format("delta")
             .mode("overwrite")
             .option("overwriteSchema", "true")
-            .option("delta.enableChangeDataFeed", "true")  # applies when the table is created
             .partitionBy("conversation_date")
             .save(gold)
         )
@@ -66,6 +65,11 @@ def update(spark, gold: str, updates: DataFrame, sources: dict, note: str = "") 
     )
 
 
+def read_versions(sources: dict) -> str:
+    """The silver versions read, as the audit's input: silver_messages vN, silver_orders vM."""
+    return ", ".join(f"{key} v{sources[meta]}" for key, meta in SOURCES.items())
+
+
 def checked_write(spark, gold: str, conversations: DataFrame, write, sources: dict) -> RunStats:
     """Count the gold rules in one pass over the conversations, stop before
     writing if a fail rule is broken, then write with the table's CHECK
@@ -78,7 +82,7 @@ def checked_write(spark, gold: str, conversations: DataFrame, write, sources: di
     try:
         summary = quality.summarize(conversations.groupBy().agg(*quality.counts(rules)).collect(), rules)
         warnings = summary.by_action(rules, "warn")
-        inputs = ", ".join(f"{key} v{sources[meta]}" for key, meta in SOURCES.items())
+        inputs = read_versions(sources)
         problem = quality.check(summary, rules, "conversations")
         if problem:
             raise quality.QualityError(problem, [RunStats(TABLE, input=inputs, warnings_by_rule=warnings)])
@@ -86,8 +90,12 @@ def checked_write(spark, gold: str, conversations: DataFrame, write, sources: di
         constraints = quality.load_constraints("gold_conversations")
         schema = delta_io.nullable(rows.schema)  # as a DataFrame write would create it
         delta_io.ensure_table(spark, gold, schema, ("conversation_date",), change_feed=True, constraints=constraints)
-        delta_io.ensure_constraints(spark, gold, constraints)
+        # A rebuild replaces every row: it adds new constraints after it writes,
+        # so that old rows breaking them cannot block the rebuild that fixes them.
+        delta_io.ensure_constraints(spark, gold, constraints, add=write is not rebuild)
         stats = write(spark, gold, rows, sources, quality.warnings_text(warnings))
+        if write is rebuild:
+            delta_io.ensure_constraints(spark, gold, constraints)
     finally:
         conversations.unpersist()
     stats.input, stats.warnings_by_rule = inputs, warnings
@@ -110,7 +118,7 @@ def main(spark, config, args):
         built = delta_io.last_commit_metadata(spark, gold, SOURCES["silver_messages"])
     if built == current:
         print(f"gold {TABLE}: silver unchanged, nothing to do ({gold})")
-        return [RunStats(TABLE)]
+        return [RunStats(TABLE, input=read_versions(current))]
     if exists:  # a table made before gold kept a change feed
         delta_io.enable_change_feed(spark, gold)
     # No record, or silver was recreated behind gold's back: rebuild.

@@ -7,7 +7,7 @@ import sys
 from pyspark.logger import PySparkLogger
 
 from pipeline import delta_io
-from pipeline.cli import job_parser, run_job
+from pipeline.cli import job_parser, positive_int, run_job
 
 
 def register_tables(spark, config) -> list[str]:
@@ -60,8 +60,12 @@ def main(spark, config, args):
     return []
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("sql", __doc__)
     parser.add_argument("-e", "--execute", metavar="SQL", help="run one statement and print its result")
-    parser.add_argument("--rows", type=int, default=50, help="rows to print (default: 50)")
-    sys.exit(run_job("sql", parser, main, writes=False))
+    parser.add_argument("--rows", type=positive_int, default=50, help="rows to print (default: 50)")
+    return run_job("sql", parser, main, argv, writes=False)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

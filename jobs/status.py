@@ -7,7 +7,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from pipeline import delta_io
-from pipeline.cli import job_parser, run_job
+from pipeline.cli import job_parser, positive_int, run_job
 
 TIME = "yyyy-MM-dd HH:mm:ss"  # formatted by Spark, in the session's UTC
 RUN_HEADERS = (
@@ -103,7 +103,7 @@ def main(spark, config, args):
 
 def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("status", __doc__)
-    parser.add_argument("--runs", type=int, default=10, help="how many recent runs to list (default: 10)")
+    parser.add_argument("--runs", type=positive_int, default=10, help="how many recent runs to list (default: 10)")
     return run_job("status", parser, main, argv, writes=False)
 
 

@@ -34,15 +34,27 @@ def job_parser(job: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def check_lake(lake: str) -> None:
-    """Fail fast with one line when a local lake is missing or unreadable."""
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def check_lake(lake: str, writes: bool = True) -> None:
+    """Fail fast with one line when a local lake is missing, unreadable or (for
+    jobs that write) not writable."""
     path = local_path(lake)
     if path is None:
         return  # checked by Hadoop when the job reads it
     if not os.path.isdir(path):
         raise PipelineError(f"lake folder not found: {path}")
-    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
-        raise PipelineError(f"lake folder not readable and writable: {path}")
+    if not os.access(path, os.R_OK | os.X_OK | (os.W_OK if writes else 0)):
+        raise PipelineError(f"lake folder not {'readable and writable' if writes else 'readable'}: {path}")
 
 
 def one_line(err: Exception) -> str:
@@ -91,7 +103,7 @@ def run_job(
     step, started = job, time.monotonic()
     try:
         config = load_config(args.conf_env, args.lake)
-        check_lake(config.lake)
+        check_lake(config.lake, writes)
         spark = None
         for step, step_body in steps.items():
             with job_lock(config.lake, step) if writes else nullcontext():

@@ -88,9 +88,10 @@ def nullable(schema: StructType) -> StructType:
     return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema])
 
 
-def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str]) -> None:
-    """Make the table's CHECK constraints exactly `constraints`: a constraint added
-    to a table with data makes Delta check every row there first."""
+def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str], add: bool = True) -> None:
+    """Make the table's CHECK constraints exactly `constraints` (only drop the
+    stale ones when not `add`): a constraint added to a table with data makes
+    Delta check every row there first."""
     current = {
         key.removeprefix(CONSTRAINT): value for key, value in properties(spark, path).items()
         if key.startswith(CONSTRAINT)
@@ -99,7 +100,7 @@ def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, st
         if constraints.get(name) != check:
             spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
     for name, check in constraints.items():
-        if current.get(name) != check:
+        if add and current.get(name) != check:
             spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {name} CHECK ({check})")
 
 

@@ -11,15 +11,16 @@ import os
 from contextlib import contextmanager
 
 from pipeline import PipelineError
-from pipeline.config import has_scheme
+from pipeline.config import local_path
 
 
 @contextmanager
 def job_lock(lake: str, job: str):
-    if has_scheme(lake) and not lake.startswith("file:"):
+    local = local_path(lake)
+    if local is None:
         yield
         return
-    folder = os.path.join(lake.removeprefix("file://").removeprefix("file:"), "_meta", "locks")
+    folder = os.path.join(local, "_meta", "locks")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{job}.lock")
     with open(path, "a") as handle:

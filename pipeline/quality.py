@@ -2,10 +2,10 @@
 
 A rule's `expect` is what a good row satisfies; a row breaks it when the
 expression is false or NULL. `quarantine` rules extend silver's quarantine
-reasons, `warn` and `fail` rules are counted in the aggregation a job already
-runs over its rows (no extra pass), and check() turns a broken `fail` rule or
-too large a quarantined share into the one-line error that stops the job
-before it writes.
+reasons, `warn` and `fail` rules are counted in one aggregation over the rows
+(silver's counting pass; gold's over its cached rows), and check() turns a
+broken `fail` rule or too large a quarantined share into the one-line error
+that stops the job before it writes.
 """
 
 import logging
@@ -25,6 +25,7 @@ from pipeline.config import CONF_DIR, is_share
 RULES_FILE = CONF_DIR / "quality_rules.toml"
 LAYERS = ("silver_messages", "silver_orders", "gold_conversations")
 ACTIONS = ("warn", "quarantine", "fail")
+CONSTRAINED_TABLES = ("gold_conversations",)  # tables whose CHECK constraints the file declares
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -78,7 +79,12 @@ def load_rules(layer: str) -> list[Rule]:
 
 def load_constraints(table_key: str) -> dict[str, str]:
     """Delta CHECK constraints declared for a table: {name: expression}."""
-    constraints = _read(RULES_FILE).get("constraints", {}).get(table_key, {})
+    declared = _read(RULES_FILE).get("constraints", {})
+    if not isinstance(declared, dict) or set(declared) - set(CONSTRAINED_TABLES):
+        raise PipelineError(f"constraints in {RULES_FILE}: only [constraints.<table>] for {', '.join(CONSTRAINED_TABLES)}")
+    constraints = declared.get(table_key, {})
+    if not isinstance(constraints, dict):
+        raise PipelineError(f"constraints.{table_key} in {RULES_FILE}: must be a table of name = \"expression\"")
     for name, check in constraints.items():
         if not NAME.fullmatch(name) or not isinstance(check, str):
             raise PipelineError(f"constraint {name!r} in {RULES_FILE}: needs a lower_snake_case name = \"expression\"")

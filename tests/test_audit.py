@@ -130,6 +130,31 @@ def test_gold_constraints_survive_a_full_rebuild_and_reject_bad_rows(spark, lake
     assert last_row(spark, lake, "gold", None).status == "failed"
 
 
+def test_a_full_rebuild_adds_new_constraints_that_old_rows_break(spark, lake):
+    path = load_config("local", str(lake)).table("gold_conversations")
+    constraints = quality.load_constraints("gold_conversations")
+    rows = table(spark, lake, "gold_conversations").count()
+    for name in constraints:  # a gold table from before the constraints ...
+        spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
+    silent = table(spark, lake, "gold_conversations").limit(1).withColumn("num_messages_agent", F.lit(0))
+    silent.withColumn("num_messages_customer", F.lit(0)).write.format("delta").mode("append").save(path)
+
+    run_in_session("gold", lake, "--full-refresh")  # ... with a row that breaks one
+    properties = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"]
+    declared = {f"delta.constraints.{name}": check for name, check in constraints.items()}
+    assert {k: v for k, v in properties.items() if k.startswith("delta.constraints.")} == declared
+    assert table(spark, lake, "gold_conversations").count() == rows
+
+    before = versions(spark, lake)["gold_conversations"]
+    run_in_session("gold", lake, "--full-refresh")  # the constraints in place: no ALTER
+    operations = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").where(f"version > {before}").select("operation")
+    assert [row.operation for row in operations.collect()] == ["WRITE"]
+
+    run_in_session("gold", lake)  # silver unchanged: nothing written, the versions read recorded
+    noop = last_row(spark, lake, "gold", "customer_agent_conversations")
+    assert (noop.rows_written, noop.delta_version, noop.input) == (0, None, "silver_messages v1, silver_orders v1")
+
+
 def land_messages(lake, name, events):
     path = lake / "landing" / "customer_agent_messages" / name
     path.write_text("".join(e + "\n" for e in events))

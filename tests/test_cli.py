@@ -2,6 +2,9 @@
 
 import subprocess
 
+import pytest
+
+from jobs import sql, status
 from pipeline.config import REPO_ROOT
 
 
@@ -60,3 +63,11 @@ def test_empty_landing_folders_are_not_an_error(tmp_path):
     result = submit("bronze", "--lake", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "nothing new" in result.stdout
+
+
+def test_counts_must_be_positive(capsys):
+    for cli, option in ((status.cli, "--runs"), (sql.cli, "--rows")):
+        with pytest.raises(SystemExit) as exit_:
+            cli([option, "0"])
+        assert exit_.value.code == 2
+        assert f"argument {option}: must be a whole number of at least 1, got '0'" in capsys.readouterr().err

@@ -119,7 +119,8 @@ def test_killed_runs_lose_and_duplicate_nothing(spark, tmp_path, batches, uninte
 
     land(lake, batches[1])
     run_job("bronze", lake)
-    kill_when_committed("silver", lake, "quarantine_messages")  # a real kill -9 mid-job
+    # A real kill -9 mid-job, once quarantine has committed (the generated batch has bad records).
+    kill_when_committed("silver", lake, "quarantine_messages")
     run_job("silver", lake)
     crash("gold", lake, "gold.before_merge")
     crash("gold", lake, "gold.after_merge")

@@ -154,6 +154,22 @@ def test_a_malformed_rules_file_is_one_clear_error(tmp_path, monkeypatch, rule, 
         quality.load_rules("silver_orders")
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[constraints.gold_conversation]\nx = "true"', "only \\[constraints.<table>\\] for gold_conversations"),
+        ("constraints = 1", "only \\[constraints.<table>\\]"),
+        ("[constraints]\ngold_conversations = 1", "must be a table"),
+        ('[constraints.gold_conversations]\nBad = "true"', "lower_snake_case"),
+    ],
+)
+def test_a_malformed_constraints_section_is_one_clear_error(tmp_path, monkeypatch, text, message):
+    monkeypatch.setattr(quality, "RULES_FILE", tmp_path / "rules.toml")
+    (tmp_path / "rules.toml").write_text(text + "\n")
+    with pytest.raises(PipelineError, match=message):
+        quality.load_constraints("gold_conversations")
+
+
 def test_a_rule_naming_an_unknown_column_is_one_line_naming_the_rule(spark):
     rules = [quality.Rule("typo", "silver_orders", "city_cod IS NOT NULL", "warn")]
     with pytest.raises(PipelineError, match=r"^quality rule 'typo' \(silver_orders\): .*city_cod"):
