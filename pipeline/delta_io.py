@@ -3,6 +3,7 @@ commits; and replace a small text file (the report) whole."""
 
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 
@@ -88,19 +89,26 @@ def nullable(schema: StructType) -> StructType:
     return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema])
 
 
+def check_text(expression: str) -> str:
+    """A CHECK expression without the whitespace outside its string literals:
+    Delta stores an added constraint's text re-spaced (`IN ( 'a' , 'b' )`)."""
+    parts = re.split(r"('(?:[^'\\]|\\.)*')", expression)
+    return "".join(part if part.startswith("'") else re.sub(r"\s+", "", part) for part in parts)
+
+
 def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str], add: bool = True) -> None:
     """Make the table's CHECK constraints exactly `constraints` (only drop the
     stale ones when not `add`): a constraint added to a table with data makes
     Delta check every row there first."""
     current = {
-        key.removeprefix(CONSTRAINT): value for key, value in properties(spark, path).items()
+        key.removeprefix(CONSTRAINT): check_text(value) for key, value in properties(spark, path).items()
         if key.startswith(CONSTRAINT)
     }
     for name, check in current.items():
-        if constraints.get(name) != check:
+        if check_text(constraints.get(name, "")) != check:
             spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
     for name, check in constraints.items():
-        if add and current.get(name) != check:
+        if add and current.get(name) != check_text(check):
             spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {name} CHECK ({check})")
 
 
