@@ -1,9 +1,11 @@
 """One audit row per job run and dataset in <lake>/_meta/pipeline_runs, failed runs included."""
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 # The first nine columns are those of lakes written before the run status was
 # recorded; appends add the others to such tables (mergeSchema).
@@ -45,6 +47,15 @@ def record_runs(
         "duration_seconds": (finished_at - started_at).total_seconds(),
     }
     rows = [{**common, **asdict(s)} for s in stats or [RunStats(None)]]
-    spark.createDataFrame(rows, AUDIT_SCHEMA).write.format("delta").mode("append").option(
-        "mergeSchema", "true"
-    ).save(path)
+    audit_rows(spark, rows).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+
+
+def audit_rows(spark: SparkSession, rows: list[dict]) -> DataFrame:
+    """The rows as a DataFrame of AUDIT_SCHEMA, parsed from one JSON literal by
+    the JVM: spark.createDataFrame would start Python workers (~2 s) to write a
+    few rows."""
+    text = json.dumps(rows, default=lambda when: when.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+    parsed = F.from_json(
+        F.lit(text), f"array<struct<{AUDIT_SCHEMA}>>", {"timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"}
+    )
+    return spark.range(1).select(F.inline(parsed))

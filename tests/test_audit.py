@@ -5,13 +5,15 @@ constraint change no table and record a failed row; `status` shows it all.
 The tests run in file order on the same lake, each from where the last one left it."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import gold, silver, status
 from pipeline import quality
+from pipeline.audit import AUDIT_SCHEMA, audit_rows
 from pipeline.config import load_config
 from pipeline.delta_io import check_text
 from pipeline.generator import generate
@@ -239,3 +241,16 @@ def test_status_lists_the_last_runs_and_every_table(spark, lake, capsys):
     assert gold_line.split()[1:3] == [str(current["gold_conversations"]),
                                       str(table(spark, lake, "gold_conversations").count())]
     assert len(tables) == 2 + len(config.tables)
+
+
+def test_audit_rows_keep_every_value_and_type(spark):
+    started = datetime(2026, 11, 29, 9, 16, 37, 123456, tzinfo=timezone.utc)
+    row = {
+        "run_id": "r1", "job": "silver", "dataset": None, "started_at": started,
+        "finished_at": started + timedelta(seconds=1.5), "rows_read": 3, "rows_written": 2,
+        "rows_quarantined": 1, "duplicates": 0, "status": "failed", "error": 'bad "quote"\nline',
+        "duration_seconds": 1.5, "input": None, "quarantined_by_rule": {"null_order_id": 1},
+        "warnings_by_rule": {}, "delta_version": None,
+    }
+    expected = spark.createDataFrame([row], AUDIT_SCHEMA)
+    assert_df_equality(audit_rows(spark, [row]), expected)
