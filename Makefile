@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 JARS := .jars/.complete
+CLASS_ARCHIVE := .cds/spark.jsa
 AIRFLOW_VENV := .airflow-venv
 AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
 
@@ -19,13 +20,13 @@ RETAIN_HOURS ?= 168
 LAST ?= 10
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test airflow-test airflow-lock bench clean-lake
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test airflow-test airflow-lock bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 	@echo "  variables: LAKE=$(LAKE) MASTER=$(MASTER) CONF_ENV=$(CONF_ENV) ORDERS=$(ORDERS) SEED=$(SEED)"
 
-setup: $(INSTALLED) $(JARS)  ## virtual environment, pinned packages, Delta and PostgreSQL JDBC jars (once)
+setup: $(INSTALLED) $(JARS) $(CLASS_ARCHIVE)  ## virtual environment, pinned packages, Delta and PostgreSQL JDBC jars, JVM class archive (once)
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +36,12 @@ $(INSTALLED): pyproject.toml
 
 $(JARS): scripts/delta-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED)
 	./scripts/fetch_jars.sh
+
+$(CLASS_ARCHIVE): $(INSTALLED) $(JARS) scripts/class_archive.sh
+	./scripts/class_archive.sh
+
+class-archive: $(INSTALLED) $(JARS)  ## rebuild the JVM class archive that shortens every run's start-up (e.g. after a Java upgrade)
+	./scripts/class_archive.sh
 
 package:  ## build/pipeline.zip: the pipeline and jobs packages spark-submit ships with --py-files
 	./scripts/package.sh
