@@ -34,6 +34,8 @@ Options:
 Jars: taken from .jars/ (fetched once by 'make setup'); when that folder is missing
 (e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE and
 $POSTGRES_PACKAGE with --packages.
+Class archive: .cds/spark.jsa (made by 'make setup', scripts/class_archive.sh), when
+present, shortens the driver JVM's start-up by several seconds.
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split, e.g. --packages
 for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's).

@@ -10,17 +10,20 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 archive="$here/.cds/spark.jsa"
+# Dumped next to the archive, then renamed over it: a run starting meanwhile maps
+# the old archive or the new one, never half a file (same for two builds at once).
+dump="$here/.cds/.spark.jsa.$$"
 work=$(mktemp -d)
-trap 'rm -rf "$work"; rm -f "$archive.tmp"' EXIT
+trap 'rm -rf "$work"; rm -f "$dump"' EXIT
 log="$work/run.log"
 
 mkdir -p "$here/.cds"
 echo "class_archive.sh: building $archive (one pipeline run on generated data, about 1.5 minutes)"
 if ! { "$here/.venv/bin/python" -m pipeline.generator --lake "$work/lake" --orders 300 &&
-       CLASS_ARCHIVE_DUMP="$archive.tmp" "$here/spark-submit.sh" all --lake "$work/lake"; } >"$log" 2>&1 ||
-   [ ! -s "$archive.tmp" ]; then
+       CLASS_ARCHIVE_DUMP="$dump" "$here/spark-submit.sh" all --lake "$work/lake"; } >"$log" 2>&1 ||
+   [ ! -s "$dump" ]; then
   tail -n 20 "$log" >&2
   echo "class_archive.sh: error: the training run failed (the end of its log is above)" >&2
   exit 1
 fi
-mv -f "$archive.tmp" "$archive"
+mv -f "$dump" "$archive"

@@ -252,5 +252,8 @@ def test_audit_rows_keep_every_value_and_type(spark):
         "duration_seconds": 1.5, "input": None, "quarantined_by_rule": {"null_order_id": 1},
         "warnings_by_rule": {}, "delta_version": None,
     }
-    expected = spark.createDataFrame([row], AUDIT_SCHEMA)
-    assert_df_equality(audit_rows(spark, [row]), expected)
+    # A job writes one row per dataset.
+    other = {**row, "dataset": "orders", "error": None, "quarantined_by_rule": {}, "delta_version": 7}
+    expected = spark.createDataFrame([row, other], AUDIT_SCHEMA)
+    assert_df_equality(audit_rows(spark, [row, other]), expected)
+    assert audit_rows(spark, [row]).first()["started_at"] == datetime(2026, 11, 29, 9, 16, 37, 123456)  # UTC
