@@ -20,7 +20,7 @@ RETAIN_HOURS ?= 168
 LAST ?= 10
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test airflow-test airflow-lock bench clean-lake
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -77,11 +77,16 @@ status: setup  ## the last LAST runs (default 10) and every table's Delta versio
 	$(call SUBMIT,status) --runs $(LAST)
 
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [LAKE=...]
-	$(PY) -m pipeline.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)
+	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)
 
-test: setup  ## the whole test suite, then the Airflow DAG's tests
+test: setup  ## the whole test suite in random order (seed printed), then the Airflow DAG's tests
 	$(PY) -m pytest
 	$(MAKE) airflow-test
+
+# The tests that start no job process: transforms, rules, config, lake helpers (about a minute).
+QUICK_TESTS := architecture timestamps landing messages orders conversations quality tables config charts generator reference_model
+test-quick: setup  ## the fast subset for the edit loop: no job runs, file order
+	$(PY) -m pytest -p no:randomly $(QUICK_TESTS:%=tests/test_%.py)
 
 # Airflow lives in its own venv: its pins must never touch the pipeline's.
 $(AIRFLOW_INSTALLED): airflow/requirements.lock

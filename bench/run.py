@@ -26,7 +26,7 @@ import duckdb
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from pipeline.generator import MESSAGES_PER_ORDER, generate  # noqa: E402
+from tools.generator import MESSAGES_PER_ORDER, generate  # noqa: E402
 
 STEPS = ("bronze", "silver", "gold", "kpis")
 TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints", "duckdb")

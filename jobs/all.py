@@ -8,19 +8,14 @@ separately (which is what clusters and Airflow do).
 
 import sys
 
-from jobs import bronze, gold, kpis, silver
-from pipeline.cli import job_parser, run_job
-from pipeline.quality import add_share_option
+from jobs import STEPS, step_main
+from pipeline.runtime.cli import add_share_option, job_parser, run_job
 
 
 def cli(argv: list[str] | None = None) -> int:
-    parser = job_parser("all", __doc__)
-    parser.add_argument(
-        "--full-refresh", action="store_true", help="rebuild silver, gold and the KPIs from bronze after ingesting"
-    )
+    parser = job_parser("all", __doc__, full_refresh="rebuild silver, gold and the KPIs from bronze after ingesting")
     add_share_option(parser)
-    steps = {"bronze": bronze.main, "silver": silver.main, "gold": gold.main, "kpis": kpis.main}
-    return run_job("all", parser, steps, argv)
+    return run_job("all", parser, {name: step_main(name) for name in STEPS}, argv)
 
 
 if __name__ == "__main__":

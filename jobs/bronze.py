@@ -5,12 +5,14 @@ import sys
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
-from pipeline import PipelineError, delta_io
-from pipeline.audit import RunStats
-from pipeline.cli import job_parser, run_job
-from pipeline.faults import crash_point
-from pipeline.landing import LANDING_GLOB, split_records
-from pipeline.streams import process_available
+from pipeline import PipelineError
+from pipeline.lake import incremental, tables
+from pipeline.lake.files import path_exists
+from pipeline.runtime.audit import RunStats
+from pipeline.runtime.cli import job_parser, run_job
+from pipeline.runtime.faults import crash_point
+from pipeline.transforms.landing import LANDING_GLOB, split_records
+from pipeline.lake.streams import process_available
 
 BRONZE_SCHEMA = StructType(
     [
@@ -26,10 +28,10 @@ DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orde
 
 def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     landing, table = config.landing(dataset), config.table(table_key)
-    if not delta_io.path_exists(spark, landing):
+    if not path_exists(spark, landing):
         raise PipelineError(f"landing folder not found: {landing}")
-    delta_io.ensure_table(spark, table, BRONZE_SCHEMA)
-    before = delta_io.version(spark, table)
+    tables.ensure_table(spark, table, BRONZE_SCHEMA)
+    before = tables.version(spark, table)
 
     files = (
         spark.readStream.format("text")
@@ -47,17 +49,17 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             F.lit(batch_id).cast("long").alias("ingest_batch"),
             F.current_timestamp().alias("ingested_at"),
         )
-        delta_io.append_once(records, table, f"bronze-{dataset}", batch_id)
+        tables.append_once(records, table, f"bronze-{dataset}", batch_id)
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
 
     new_files = process_available(files, config.checkpoint(table_key), write_batch, f"bronze {dataset}")
-    commits = delta_io.commits_since(spark, table, before)
-    written = sum(int(m.get("numOutputRows", 0)) for m in commits)
-    stats = RunStats(dataset, rows_read=new_files, rows_written=written, input=f"{new_files} new files in {landing}")
-    if commits:
-        stats.delta_version = before + len(commits)
+    written = incremental.written_since(spark, table, before)
+    stats = RunStats(
+        dataset, rows_read=new_files, rows_written=written.rows, input=f"{new_files} new files in {landing}",
+        delta_version=written.version,
+    )
     if new_files:
-        print(f"bronze {dataset}: {new_files} new files, {written} records -> {table}")
+        print(f"bronze {dataset}: {new_files} new files, {written.rows} records -> {table}")
     else:
         print(f"bronze {dataset}: nothing new in {landing}")
     return stats

@@ -7,21 +7,21 @@ atomically: a reader sees the previous export or the new one, never half a file.
 
 import sys
 
-from pipeline import delta_io
-from pipeline.audit import RunStats
-from pipeline.cli import job_parser, run_job
-from pipeline.conversations import GOLD_COLUMNS
-from pipeline.export_csv import with_iso_timestamps, write_single_csv
+from pipeline.lake import tables
+from pipeline.runtime.audit import RunStats
+from pipeline.runtime.cli import job_parser, run_job
+from pipeline.transforms.conversations import GOLD_COLUMNS
+from pipeline.outputs.csv import with_iso_timestamps, write_single_csv
 
 KEY = "gold_conversations"
 
 
 def main(spark, config, args):
     gold = config.table(KEY)
-    delta_io.require_table(spark, gold, "gold")
+    tables.require_table(spark, gold, "gold")
     target = f"{config.lake}/exports/{config.table_name(KEY)}.csv"
     # One snapshot for the file and the count, even if gold changes meanwhile.
-    conversations = spark.read.format("delta").option("versionAsOf", delta_io.version(spark, gold)).load(gold)
+    conversations = tables.read(spark, gold, tables.version(spark, gold))
     write_single_csv(spark, with_iso_timestamps(conversations.select(*GOLD_COLUMNS)), target, ("order_id",))
     rows = conversations.count()
     print(f"export {config.table_name(KEY)}: {rows} rows -> {target}")

@@ -8,11 +8,9 @@ safe minimum: readers and time travel within a week keep working).
 
 import sys
 
-from delta.tables import DeltaTable
-
-from pipeline import delta_io
-from pipeline.audit import RunStats
-from pipeline.cli import job_parser, run_job
+from pipeline.lake import tables
+from pipeline.runtime.audit import RunStats
+from pipeline.runtime.cli import job_parser, run_job
 
 Z_ORDERED = {"silver_messages", "gold_conversations"}
 
@@ -21,13 +19,10 @@ def main(spark, config, args):
     stats = []
     for key in sorted(config.tables):
         path = config.table(key)
-        if not delta_io.path_exists(spark, f"{path}/_delta_log"):
+        if not tables.exists(spark, path):
             continue
-        table = DeltaTable.forPath(spark, path)
-        optimizer = table.optimize()
-        result = optimizer.executeZOrderBy("order_id") if key in Z_ORDERED else optimizer.executeCompaction()
-        metrics = result.first()["metrics"]
-        table.vacuum(args.retain_hours)
+        z_order = ("order_id",) if key in Z_ORDERED else ()
+        metrics = tables.optimize(spark, path, z_order, args.retain_hours)
         print(
             f"optimize {key}: {metrics['numFilesRemoved']} files compacted into {metrics['numFilesAdded']}, "
             f"vacuumed files older than {args.retain_hours} h"
@@ -36,9 +31,13 @@ def main(spark, config, args):
     return stats
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("optimize", __doc__)
     parser.add_argument(
         "--retain-hours", type=float, default=168.0, help="keep unreferenced files this recent (default: 168)"
     )
-    sys.exit(run_job("optimize", parser, main))
+    return run_job("optimize", parser, main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -10,11 +10,11 @@ settings come only from PGHOST (default localhost), PGPORT (5432), PGDATABASE
 
 import sys
 
-from delta.tables import DeltaTable
-
-from pipeline import PipelineError, publish
-from pipeline.audit import RunStats
-from pipeline.cli import job_parser, run_job
+from pipeline import PipelineError
+from pipeline.lake import tables
+from pipeline.outputs import publish
+from pipeline.runtime.audit import RunStats
+from pipeline.runtime.cli import job_parser, run_job
 
 PRIMARY_KEYS = {"gold_conversations": ("order_id",)}
 
@@ -23,7 +23,7 @@ def main(spark, config, args):
     settings = publish.settings_from_env()
     tables = {}
     for key in sorted(k for k in config.tables if k.startswith("gold_")):
-        if DeltaTable.isDeltaTable(spark, config.table(key)):
+        if tables.exists(spark, config.table(key)):
             tables[key] = config.table_name(key)
         else:  # e.g. a gold table added to the config whose job has not run yet
             print(f"publish {key}: no Delta table at {config.table(key)} yet, skipped")
@@ -36,7 +36,7 @@ def main(spark, config, args):
                 spark,
                 connection,
                 settings,
-                spark.read.format("delta").load(config.table(key)),
+                tables.read(spark, config.table(key)),
                 name,
                 PRIMARY_KEYS.get(key, ()),
             )

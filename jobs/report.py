@@ -9,28 +9,27 @@ mail attachment. Written whole (temporary file and rename); run it after kpis.
 import sys
 from datetime import datetime, timezone
 
-from jobs.kpis import changed_days, reflected_version
-from pipeline import PipelineError, delta_io
-from pipeline.cli import job_parser, run_job
-from pipeline.report import collect_report, render_report
+from pipeline import PipelineError
+from pipeline.lake import incremental, tables
+from pipeline.lake.files import write_text
+from pipeline.outputs.report import collect_report
+from pipeline.outputs.report_page import render_report
+from pipeline.runtime.cli import job_parser, run_job
+from pipeline.transforms.kpis import WATERMARK
 
 
 def main(spark, config, args):
     gold, kpis = config.table("gold_conversations"), config.table("gold_daily_kpis")
-    delta_io.require_table(spark, gold, "gold")
-    delta_io.require_table(spark, kpis, "kpis")
-    current = delta_io.version(spark, gold)
+    tables.require_table(spark, gold, "gold")
+    tables.require_table(spark, kpis, "kpis")
+    current = tables.version(spark, gold)
     # Both tables must tell the same story: the KPIs must show gold's current data.
-    if changed_days(spark, gold, reflected_version(spark, kpis), current) != []:
+    reflected = (incremental.last_watermark(spark, kpis, WATERMARK) or {}).get(WATERMARK)
+    if incremental.changed_values(spark, gold, reflected, current, "conversation_date") != []:
         raise PipelineError(f"the KPI table is behind gold (version {current}): run the kpis job first")
-    data = collect_report(
-        spark.read.format("delta").option("versionAsOf", current).load(gold),
-        spark.read.format("delta").load(kpis),
-        config.lake,
-        datetime.now(timezone.utc),
-    )
+    data = collect_report(tables.read(spark, gold, current), tables.read(spark, kpis), config.lake, datetime.now(timezone.utc))
     path = f"{config.lake}/reports/index.html"
-    delta_io.write_text(spark, path, render_report(data))
+    write_text(spark, path, render_report(data))
     print(f"report: {data.overview['conversations']} conversations -> {path}")
     return []
 

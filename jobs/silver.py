@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from pipeline import delta_io, messages, orders, quality
-from pipeline.audit import RunStats
-from pipeline.cli import job_parser, run_job
-from pipeline.faults import crash_point
+from pipeline import quality
+from pipeline.lake import incremental, tables
+from pipeline.runtime.audit import QualityError, RunStats
+from pipeline.runtime.cli import add_share_option, job_parser, run_job
+from pipeline.runtime.faults import crash_point
+from pipeline.transforms import messages, orders
+from pipeline.transforms.records import quarantine_rows, valid_records
 
-PROCESSED = "bronze_batch"  # commit-metadata key: last bronze ingest_batch in silver
+WATERMARK = "bronze_batch"  # the last bronze ingest_batch processed
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,6 @@ DATASETS = (
 )
 
 
-def with_quarantine_time(parsed: DataFrame) -> DataFrame:
-    return messages.quarantined(parsed).withColumn("quarantined_at", F.current_timestamp())
-
-
 @dataclass
 class Batch:
     """The new bronze rows of one dataset: parsed, checked, cached, not written yet."""
@@ -56,15 +55,13 @@ class Batch:
 
 def read_new(spark, config, dataset: Dataset, full_refresh: bool) -> Batch:
     bronze, silver = config.table(f"bronze_{dataset.table}"), config.table(f"silver_{dataset.table}")
-    delta_io.require_table(spark, bronze, "bronze")
+    tables.require_table(spark, bronze, "bronze")
     rules = quality.load_rules(f"silver_{dataset.table}")
-    all_bronze = spark.read.format("delta").load(bronze)
+    all_bronze = tables.read(spark, bronze)
     quality.validate(dataset.parse(all_bronze.limit(0)), rules)
 
-    done = None
-    if not full_refresh and delta_io.path_exists(spark, f"{silver}/_delta_log"):
-        done = delta_io.last_commit_metadata(spark, silver, PROCESSED)
-    after = done[PROCESSED] if done else -1
+    done = None if full_refresh else incremental.last_watermark(spark, silver, WATERMARK)
+    after = done[WATERMARK] if done else -1
     new = all_bronze.where(F.col("ingest_batch") > after)
     # Quarantine rules add their reasons; one pass over the new bronze rows then
     # caches them and counts them, per reason and per warn or fail rule.
@@ -87,52 +84,41 @@ def append_quarantine(spark, rejected: DataFrame, quarantine: str) -> None:
     """Append the rejected records of the bronze batches quarantine has not
     recorded yet (its commits carry the last bronze batch, like silver's): after
     a crash before silver's write the rerun appends nothing twice, with no MERGE."""
-    done = delta_io.last_commit_metadata(spark, quarantine, PROCESSED)
-    new = rejected.where(F.col("ingest_batch") > (done[PROCESSED] if done else -1))
-    new.write.format("delta").mode("append").save(quarantine)
+    done = incremental.last_watermark(spark, quarantine, WATERMARK)
+    tables.append(rejected.where(F.col("ingest_batch") > (done[WATERMARK] if done else -1)), quarantine)
 
 
 def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
     dataset, parsed, stats = batch.dataset, batch.parsed, batch.stats
-    bronze = config.table(f"bronze_{dataset.table}")
     silver = config.table(f"silver_{dataset.table}")
     quarantine = config.table(f"quarantine_{dataset.table}")
-    empty = parsed.limit(0)
-    delta_io.ensure_table(spark, silver, dataset.to_silver(empty).schema, change_feed=True)
-    delta_io.ensure_table(spark, quarantine, with_quarantine_time(empty).schema)
+    tables.ensure_table(spark, silver, dataset.to_silver(parsed.limit(0)).schema, change_feed=True)
+    tables.ensure_table(spark, quarantine, quarantine_rows(parsed.limit(0)).schema)
     if batch.upto is None:
-        print(f"silver {dataset.name}: nothing new in {bronze}")
+        print(f"silver {dataset.name}: nothing new in {config.table(f'bronze_{dataset.table}')}")
         return stats
 
-    rejected = with_quarantine_time(parsed)
-    rows = dataset.to_silver(messages.valid_records(parsed))
-    before = delta_io.version(spark, silver)
+    rejected, rows = quarantine_rows(parsed), dataset.to_silver(valid_records(parsed))
+    before = tables.version(spark, silver)
     # Silver still empty (version 0 is its creation) means nothing was processed
     # yet, whatever quarantine holds: plain writes replace both, no MERGE needed.
     rewrite = full_refresh or before == 0
-    with delta_io.commit_metadata(spark, {PROCESSED: batch.upto}):
+    with incremental.recording(spark, {WATERMARK: batch.upto}):
         # Both writes are idempotent: a crash between them makes the next run
         # process these bronze rows again, and nothing is added twice.
         if rewrite:
-            rejected.write.format("delta").mode("overwrite").save(quarantine)
+            tables.overwrite(rejected, quarantine)
         elif stats.rows_quarantined:
             append_quarantine(spark, rejected, quarantine)
         crash_point(f"silver.{dataset.name}.after_quarantine")
         if rewrite:
-            rows.write.format("delta").mode("overwrite").save(silver)
-        elif dataset.replace_matches:
-            delta_io.upsert(spark, rows, silver, dataset.key)
+            tables.overwrite(rows, silver)
         else:
-            delta_io.insert_new(spark, rows, silver, dataset.key)
+            tables.merge(spark, rows, silver, dataset.key, dataset.replace_matches)
     crash_point(f"silver.{dataset.name}.after_write")
 
-    commits = delta_io.commits_since(spark, silver, before)
-    stats.rows_written = sum(
-        int(m.get("numOutputRows", 0)) if rewrite
-        else int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
-        for m in commits
-    )
-    stats.delta_version = before + len(commits)
+    written = incremental.written_since(spark, silver, before)
+    stats.rows_written, stats.delta_version = written.rows, written.version
     # A valid record not written is a duplicate event, or for orders a record
     # replaced by a later one of the same order in the same run.
     stats.duplicates = stats.rows_read - stats.rows_quarantined - stats.rows_written
@@ -158,7 +144,7 @@ def main(spark, config, args):
                 batch.summary, batch.rules, f"{batch.dataset.name} records", max_share, config.share_min_records
             )
             if problem:
-                raise quality.QualityError(problem, [b.stats for b in batches])
+                raise QualityError(problem, [b.stats for b in batches])
         return [write(spark, config, batch, args.full_refresh) for batch in batches]
     finally:
         for batch in batches:
@@ -166,9 +152,8 @@ def main(spark, config, args):
 
 
 def cli(argv: list[str] | None = None) -> int:
-    parser = job_parser("silver", __doc__)
-    parser.add_argument("--full-refresh", action="store_true", help="rebuild silver and quarantine from all of bronze")
-    quality.add_share_option(parser)
+    parser = job_parser("silver", __doc__, full_refresh="rebuild silver and quarantine from all of bronze")
+    add_share_option(parser)
     return run_job("silver", parser, main, argv)
 
 

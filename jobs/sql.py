@@ -6,8 +6,8 @@ import sys
 
 from pyspark.logger import PySparkLogger
 
-from pipeline import delta_io
-from pipeline.cli import job_parser, positive_int, run_job
+from pipeline.lake import tables
+from pipeline.runtime.cli import job_parser, positive_int, run_job
 
 
 def register_tables(spark, config) -> list[str]:
@@ -15,7 +15,7 @@ def register_tables(spark, config) -> list[str]:
     names = []
     for key, relative in sorted(config.tables.items()):
         path = config.table(key)
-        if not delta_io.path_exists(spark, f"{path}/_delta_log"):
+        if not tables.exists(spark, path):
             continue
         layer, name = relative.split("/", 1)
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")

@@ -3,11 +3,10 @@ its Delta version, row count and last update. Read-only: no lock, no audit row."
 
 import sys
 
-from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from pipeline import delta_io
-from pipeline.cli import job_parser, positive_int, run_job
+from pipeline.lake import tables
+from pipeline.runtime.cli import job_parser, positive_int, run_job
 
 TIME = "yyyy-MM-dd HH:mm:ss"  # formatted by Spark, in the session's UTC
 RUN_HEADERS = (
@@ -51,9 +50,9 @@ def details(run) -> str:
 def last_runs(spark, path: str, count: int) -> list[tuple]:
     """The rows of the last `count` runs, newest first (lakes from before the
     status columns have them as null)."""
-    if not delta_io.path_exists(spark, f"{path}/_delta_log"):
+    if not tables.exists(spark, path):
         return []
-    runs = spark.read.format("delta").load(path)
+    runs = tables.read(spark, path)
 
     def column(name):
         return F.col(name) if name in runs.columns else F.lit(None)
@@ -83,11 +82,11 @@ def table_status(spark, config) -> list[tuple]:
     result = []
     for key in sorted(config.tables):
         path = config.table(key)
-        if not delta_io.path_exists(spark, f"{path}/_delta_log"):
+        if not tables.exists(spark, path):
             result.append((key, None, None, "not created yet"))
             continue
-        last = DeltaTable.forPath(spark, path).history(1).select("version", F.date_format("timestamp", TIME)).first()
-        rows = spark.read.format("delta").load(path).count()  # from the Delta log's file statistics
+        last = tables.history(spark, path, 1).select("version", F.date_format("timestamp", TIME)).first()
+        rows = tables.read(spark, path).count()  # from the Delta log's file statistics
         result.append((key, last[0], rows, last[1]))
     return result
 

@@ -4,8 +4,8 @@ A rule's `expect` is what a good row satisfies; a row breaks it when the
 expression is false or NULL. `quarantine` rules extend silver's quarantine
 reasons, `warn` and `fail` rules are counted in one aggregation over the rows
 (silver's counting pass; gold's over its cached rows), and check() turns a
-broken `fail` rule or too large a quarantined share into the one-line error
-that stops the job before it writes.
+broken `fail` rule or too large a quarantined share into the one-line reason
+the job stops for before it writes (runtime.audit.QualityError).
 """
 
 import logging
@@ -19,22 +19,13 @@ from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from pipeline import PipelineError
-from pipeline.audit import RunStats
-from pipeline.config import CONF_DIR, is_share
+from pipeline.runtime.config import CONF_DIR
 
 RULES_FILE = CONF_DIR / "quality_rules.toml"
 LAYERS = ("silver_messages", "silver_orders", "gold_conversations")
 ACTIONS = ("warn", "quarantine", "fail")
 CONSTRAINED_TABLES = ("gold_conversations",)  # tables whose CHECK constraints the file declares
 NAME = re.compile(r"[a-z][a-z0-9_]*")
-
-
-class QualityError(PipelineError):
-    """A job stopped by its data: carries what it counted, for the audit row."""
-
-    def __init__(self, message: str, stats: list[RunStats]):
-        super().__init__(message)
-        self.stats = stats
 
 
 @dataclass(frozen=True)
@@ -172,18 +163,3 @@ def check(summary: Summary, rules: list[Rule], what: str, max_share: float = 1.0
 def warnings_text(warnings: dict[str, int]) -> str:
     """The end of a job's summary line: '; warnings: rule n, ...' or nothing."""
     return f"; warnings: {', '.join(f'{rule} {n}' for rule, n in warnings.items())}" if warnings else ""
-
-
-def share(text: str) -> float:
-    """argparse type of --max-quarantined-share: a number from 0 to 1."""
-    value = float(text)  # a ValueError makes argparse report an invalid share value
-    if not is_share(value):
-        raise ValueError(text)
-    return value
-
-
-def add_share_option(parser) -> None:
-    parser.add_argument(
-        "--max-quarantined-share", type=share, metavar="SHARE",
-        help="stop silver when more than this share of a batch would be quarantined (default: from the config)",
-    )

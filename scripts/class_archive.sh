@@ -19,7 +19,7 @@ log="$work/run.log"
 
 mkdir -p "$here/.cds"
 echo "class_archive.sh: building $archive (one pipeline run on generated data, about 1.5 minutes)"
-if ! { "$here/.venv/bin/python" -m pipeline.generator --lake "$work/lake" --orders 300 &&
+if ! { "$here/.venv/bin/python" -m tools.generator --lake "$work/lake" --orders 300 &&
        CLASS_ARCHIVE_DUMP="$dump" "$here/spark-submit.sh" all --lake "$work/lake"; } >"$log" 2>&1 ||
    [ ! -s "$dump" ]; then
   tail -n 20 "$log" >&2

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.session import create_session, local_delta_jars
+from pipeline.runtime.config import load_config
+from pipeline.runtime.session import create_session, local_delta_jars
+from tests.support.lakes import JOB_TIME_ZONE
 
 
 # PySpark converts naive Python datetimes with the process's zone; pin it so
@@ -30,6 +31,8 @@ def spark():
             "spark.ui.showConsoleProgress": "false",
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
+            # The JVM runs far from UTC, as the job subprocesses do (the session zone stays UTC).
+            "spark.driver.extraJavaOptions": f"-Duser.timezone={JOB_TIME_ZONE}",
         },
     )
     session.sparkContext.setLogLevel("ERROR")

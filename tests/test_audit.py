@@ -2,9 +2,12 @@
 match the tables; runs stopped by a fail rule, the quarantine threshold or a gold
 constraint change no table and record a failed row; `status` shows it all.
 
-The tests run in file order on the same lake, each from where the last one left it."""
+Each test starts from the same freshly built lake, restored at the same path
+(bronze's streaming checkpoint records absolute file paths), so the tests pass
+alone and in any order."""
 
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,12 +16,12 @@ from pyspark.sql import functions as F
 
 from jobs import gold, silver, status
 from pipeline import quality
-from pipeline.audit import AUDIT_SCHEMA, audit_rows
-from pipeline.config import load_config
-from pipeline.delta_io import check_text
-from pipeline.generator import generate
-from tests import reference_model
-from tests.lakes import run_in_session, table, versions
+from pipeline.runtime.audit import AUDIT_SCHEMA, audit_rows
+from pipeline.runtime.config import load_config
+from pipeline.lake.tables import check_text
+from tools.generator import generate
+from tests.support import reference_model
+from tests.support.lakes import run_in_session, table, versions
 from tests.test_messages import event
 
 OLD_AUDIT_SCHEMA = (  # the audit table of lakes from before this change
@@ -28,13 +31,25 @@ OLD_AUDIT_SCHEMA = (  # the audit table of lakes from before this change
 
 
 @pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory):
+def built_lake(spark, tmp_path_factory):
+    """A lake after bronze, silver and gold, and a pristine copy of it."""
     lake = tmp_path_factory.mktemp("lake")
     old = (("old", "silver", "orders", datetime(2024, 1, 1), datetime(2024, 1, 1, 0, 1), 1, 1, 0, 0),)
     spark.createDataFrame(old, OLD_AUDIT_SCHEMA).write.format("delta").save(f"{lake}/_meta/pipeline_runs")
     generate(str(lake), orders=20, seed=3)
     for job in ("bronze", "silver", "gold"):
         run_in_session(job, lake)
+    pristine = tmp_path_factory.mktemp("pristine") / "lake"
+    shutil.copytree(lake, pristine)
+    return lake, pristine
+
+
+@pytest.fixture
+def lake(spark, built_lake):
+    lake, pristine = built_lake
+    shutil.rmtree(lake)
+    spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no snapshot of the replaced tables
+    shutil.copytree(pristine, lake)
     return lake
 
 
@@ -196,7 +211,8 @@ def test_a_broken_fail_rule_stops_the_job_before_it_writes(spark, lake, tmp_path
     assert "silver: succeeded in " in capsys.readouterr().out
 
 
-def test_too_large_a_quarantined_share_stops_silver_until_accepted(spark, lake, capsys):
+def stop_then_accept_a_large_quarantined_share(spark, lake, capsys):
+    """Silver refuses a batch with 9.1% quarantined, then takes it with a higher threshold."""
     start = datetime(2024, 3, 1)
     good = [event(orderId=1000 + i % 50, messageSentTime=(start + timedelta(minutes=i)).isoformat())
             for i in range(1000)]
@@ -223,15 +239,20 @@ def test_too_large_a_quarantined_share_stops_silver_until_accepted(spark, lake, 
     assert last_row(spark, lake, "silver", "customer_agent_messages").status == "succeeded"
 
 
+def test_too_large_a_quarantined_share_stops_silver_until_accepted(spark, lake, capsys):
+    stop_then_accept_a_large_quarantined_share(spark, lake, capsys)
+
+
 def test_status_lists_the_last_runs_and_every_table(spark, lake, capsys):
     config = load_config("local", str(lake))
+    stop_then_accept_a_large_quarantined_share(spark, lake, capsys)
     capsys.readouterr()
     run_in_session("status", lake, "--runs", "2")
     out = capsys.readouterr().out.splitlines()
     header = out.index("Tables under " + str(lake) + ":")
     runs, tables = out[1:header - 1], out[header + 1:]
     assert runs[0].split()[:4] == ["finished", "(UTC)", "job", "dataset"]
-    assert [line.split()[2:5] for line in runs[2:]] == [  # the two silver runs of the last test
+    assert [line.split()[2:5] for line in runs[2:]] == [  # the two silver runs: accepted, then refused
         ["silver", "customer_agent_messages", "succeeded"], ["silver", "orders", "succeeded"],
         ["silver", "customer_agent_messages", "failed"], ["silver", "orders", "failed"],
     ]

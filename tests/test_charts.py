@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.charts import Series, bar_rows, column_chart, duration_ticks, format_duration, nice_ticks
+from pipeline.outputs.charts import Series, bar_rows, column_chart, duration_ticks, format_duration, nice_ticks
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from jobs import sql, status
-from pipeline.config import REPO_ROOT
+from pipeline.runtime.config import REPO_ROOT
 
 
 def submit(*args):

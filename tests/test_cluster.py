@@ -21,9 +21,9 @@ import pyspark
 import pytest
 from chispa import assert_df_equality
 
-from pipeline.config import REPO_ROOT
-from pipeline.generator import generate
-from tests.lakes import JOBS, run_in_session, run_job, submit, table
+from pipeline.runtime.config import REPO_ROOT
+from tools.generator import generate
+from tests.support.lakes import JOBS, run_in_session, run_job, submit, table
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER = "org.apache.spark.deploy.master.Master"

@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline import PipelineError
-from pipeline.config import REPO_ROOT, load_config
+from pipeline.runtime.config import REPO_ROOT, load_config
 
 GOOD = (REPO_ROOT / "conf" / "local.toml").read_text()
 

@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 from chispa import assert_df_equality
 
-from pipeline.conversations import GOLD_COLUMNS, build_conversations
-from tests.lakes import GOLD_SCHEMA
+from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
+from tests.support.lakes import GOLD_SCHEMA
 
 MESSAGES = (
     "order_id long, customer_id long, from_id long, to_id long, agent_id long, sender_role string, "

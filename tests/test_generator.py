@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.generator import generate, main
-from tests.reference_model import (
+from tools.generator import generate, main
+from tests.support.reference_model import (
     build_gold,
     build_silver_messages,
     build_silver_orders,
@@ -74,8 +74,8 @@ def test_counts_match_the_files(lake):
     }
     assert 6 < len(messages) / ORDERS < 10  # about 8, plus at least one bad record of each kind
     assert {q["reason"] for q in quarantine} == {
-        "invalid_json", "null_order_id", "null_from_id", "null_customer_id",
-        "null_message_sent_time", "unparseable_message_sent_time",
+        "invalid_json", "not_an_object", "null_order_id", "invalid_order_id", "null_from_id", "invalid_from_id",
+        "null_customer_id", "invalid_customer_id", "null_message_sent_time", "unparseable_message_sent_time",
     }
 
 

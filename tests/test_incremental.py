@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from pipeline.config import REPO_ROOT, load_config
-from pipeline.generator import generate
-from tests.lakes import (
+from pipeline.runtime.config import REPO_ROOT, load_config
+from tools.generator import generate
+from tests.support.lakes import (
     JOBS, assert_gold_matches_reference, run_in_session, run_job, run_pipeline, small_lake_env, submit, table,
     versions,
 )
@@ -86,8 +86,11 @@ def test_rerun_with_nothing_new_is_fast_and_writes_nothing(spark, uninterrupted)
 
 
 def crash(job, lake, point):
+    """Run `job` and prove that its driver was killed at `point`, not before or by anything else."""
     result = submit(job, "--lake", str(lake), env={**os.environ, "PIPELINE_CRASH_AT": point})
-    assert result.returncode != 0, f"{job} did not stop at {point}"
+    # spark-submit exits with the Python driver's status: 128 + SIGKILL.
+    assert result.returncode == 128 + signal.SIGKILL, f"{job} did not stop at {point}:\n{result.stderr[-2000:]}"
+    assert f"crash point {point}: killing the driver" in result.stdout + result.stderr
 
 
 def kill_when_committed(job, lake, table_key):
@@ -102,8 +105,10 @@ def kill_when_committed(job, lake, table_key):
     deadline = time.monotonic() + 300
     while len(list(log.glob("*.json"))) == commits and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    committed = len(list(log.glob("*.json"))) > commits
     os.killpg(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, f"{job} ended before it could be killed"
+    assert committed, f"{job} made no commit to {table_key} within 300 s"
 
 
 def test_killed_runs_lose_and_duplicate_nothing(spark, tmp_path, batches, uninterrupted):

@@ -9,10 +9,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs import report
-from pipeline import delta_io
-from pipeline.generator import generate
-from pipeline.kpis import KPI_COLUMNS, build_daily_kpis
-from tests.lakes import GOLD_SCHEMA, run_in_session, table
+from pipeline.lake import incremental, tables
+from tools.generator import generate
+from pipeline.transforms.kpis import KPI_COLUMNS, build_daily_kpis
+from tests.support.lakes import GOLD_SCHEMA, run_in_session, table
 
 KPI_SCHEMA = (
     "conversation_date date, city_code string, conversations long, first_response_p50_seconds double, "
@@ -97,7 +97,7 @@ def test_job_replaces_the_touched_days_only_and_drops_vanished_groups(spark, tmp
     run_in_session("kpis", lake)  # gold unchanged: nothing written
     # A gold commit that changes no conversation (OPTIMIZE): nothing written either.
     DeltaTable.forPath(spark, gold).optimize().executeCompaction()
-    assert delta_io.history_since(spark, gold, 0, "operation") == ["OPTIMIZE"]
+    assert incremental.history_since(spark, gold, 0, "operation") == ["OPTIMIZE"]
     run_in_session("kpis", lake)
     assert kpi_commit(spark, lake)[0] == built
     run_in_session("report", lake)  # and the KPIs still count as up to date
@@ -105,7 +105,7 @@ def test_job_replaces_the_touched_days_only_and_drops_vanished_groups(spark, tmp
     # Gold's MERGE moves MAD's only DAY1 conversation to DAY3 and answers order 6: DAY1 and DAY3 change.
     moved = [conversation(7, "MAD", DAY3, 7, agents=3, priority=True, messages=(6, 4)),
              conversation(6, None, DAY1, 40, messages=(1, 1), by="agent")]
-    delta_io.upsert(spark, spark.createDataFrame(moved, GOLD_SCHEMA), gold, ("order_id",))
+    tables.upsert(spark, spark.createDataFrame(moved, GOLD_SCHEMA), gold, ("order_id",))
     assert report.cli(["--lake", str(lake)]) == 1  # the KPIs are behind gold: no report from both
     run_in_session("kpis", lake)
     version, parameters, metrics = kpi_commit(spark, lake)

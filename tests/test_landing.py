@@ -1,6 +1,6 @@
 from chispa import assert_df_equality
 
-from pipeline.landing import split_records
+from pipeline.transforms.landing import split_records
 
 BROKEN_ARRAY = '[{"orderId": 1},\n {"orderId": 2'
 

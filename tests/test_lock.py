@@ -5,13 +5,13 @@ import textwrap
 import pytest
 
 from pipeline import PipelineError
-from pipeline.config import REPO_ROOT
-from pipeline.lock import job_lock
+from pipeline.runtime.config import REPO_ROOT
+from pipeline.runtime.lock import job_lock
 
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from pipeline.lock import job_lock
+    from pipeline.runtime.lock import job_lock
     with job_lock(sys.argv[1], "silver"):
         print("locked", flush=True)
         time.sleep(60)

@@ -3,13 +3,8 @@ from datetime import datetime
 
 from chispa import assert_df_equality
 
-from pipeline.messages import (
-    SILVER_COLUMNS,
-    deduplicate_messages,
-    parse_messages,
-    quarantined,
-    valid_records,
-)
+from pipeline.transforms.messages import SILVER_COLUMNS, deduplicate_messages, parse_messages
+from pipeline.transforms.records import quarantined, valid_records
 
 BRONZE_SCHEMA = "source_file string, record_index int, raw string, ingest_batch long, ingested_at timestamp"
 INGESTED = datetime(2024, 4, 1)
@@ -71,10 +66,15 @@ def test_the_first_applicable_reason_is_recorded(spark):
         '{"orderId": 1',  # truncated
         "42",  # valid JSON, not an object
         "[1]",
+        "\ufeff{}",  # a byte order mark inside a record is no JSON
+        "null",
         event(orderId=None, fromId=None),
         event(orderId="x1"),
+        event(orderId=1.5),
         event(fromId=None, customerId=None),
+        event(fromId="12x"),
         event(customerId=..., messageSentTime=None),
+        event(customerId=True),
         event(messageSentTime=None),
         event(messageSentTime=...),
         event(messageSentTime="2024-03-01T24:00:00Z"),
@@ -85,9 +85,9 @@ def test_the_first_applicable_reason_is_recorded(spark):
     expected = spark.createDataFrame(
         list(
             enumerate(
-                ["invalid_json"] * 3
-                + ["null_order_id"] * 2
-                + ["null_from_id", "null_customer_id"]
+                ["invalid_json", "not_an_object", "not_an_object", "invalid_json", "not_an_object"]
+                + ["null_order_id", "invalid_order_id", "invalid_order_id"]
+                + ["null_from_id", "invalid_from_id", "null_customer_id", "invalid_customer_id"]
                 + ["null_message_sent_time"] * 2
                 + ["unparseable_message_sent_time"] * 2
                 + [None]

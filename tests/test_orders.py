@@ -2,7 +2,7 @@ from datetime import datetime
 
 from chispa import assert_df_equality
 
-from pipeline.orders import latest_orders, parse_orders
+from pipeline.transforms.orders import latest_orders, parse_orders
 
 SCHEMA = "source_file string, record_index int, raw string, ingest_batch long, ingested_at timestamp"
 T = datetime(2024, 4, 1)
@@ -18,18 +18,23 @@ def test_last_ingested_record_wins_as_a_whole_and_bad_records_are_flagged(spark)
             ("a.jsonl", 2, '{"orderId": null, "cityCode": "PAR"}', 0, T),
             ("a.jsonl", 3, "{not json", 0, T),
             ("a.jsonl", 4, '{"orderId": 3, "cityCode": 7}', 0, T),
+            ("a.jsonl", 5, '{"orderId": "4.0", "cityCode": "OPO"}', 0, T),  # the same whole number
+            ("a.jsonl", 6, '{"orderId": 4.5, "cityCode": "OPO"}', 0, T),
+            ("a.jsonl", 7, '["orderId", 5]', 0, T),
         ],
         SCHEMA,
     )
     parsed = parse_orders(bronze)
     reasons = parsed.where("reason IS NOT NULL").select("raw", "reason")
     assert sorted(map(tuple, reasons.collect())) == [
+        ('["orderId", 5]', "not_an_object"),
+        ('{"orderId": 4.5, "cityCode": "OPO"}', "invalid_order_id"),
         ('{"orderId": null, "cityCode": "PAR"}', "null_order_id"),
         ("{not json", "invalid_json"),
     ]
     actual = latest_orders(parsed.where("reason IS NULL")).select("order_id", "city_code", "source_file")
     expected = spark.createDataFrame(
-        [(1, None, "a.jsonl"), (2, "MAD", "a.jsonl"), (3, "7", "a.jsonl")],
+        [(1, None, "a.jsonl"), (2, "MAD", "a.jsonl"), (3, "7", "a.jsonl"), (4, "OPO", "a.jsonl")],
         "order_id long, city_code string, source_file string",
     )
     assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)

@@ -17,10 +17,10 @@ import pytest
 from chispa import assert_df_equality
 
 from jobs import publish as publish_job
-from pipeline import publish
-from pipeline.config import load_config
-from pipeline.generator import generate
-from tests.lakes import run_in_session, submit, table
+from pipeline.outputs import publish
+from pipeline.runtime.config import load_config
+from tools.generator import generate
+from tests.support.lakes import run_in_session, submit, table
 
 USER, PASSWORD, DATABASE = "pipeline", "test-secret", "postgres"
 TABLE = "customer_agent_conversations"
@@ -95,13 +95,18 @@ def pg_env(postgres, monkeypatch):
     return postgres
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    lake = tmp_path_factory.mktemp("lake")
+def build_lake(lake):
+    """A lake with the 30 conversations of seed 5 in gold."""
     generate(str(lake), orders=30, seed=5)
     for job in ("bronze", "silver", "gold"):
         run_in_session(job, lake)
     return lake
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    """Shared by the tests that only read it."""
+    return build_lake(tmp_path_factory.mktemp("lake"))
 
 
 def query(spark, env, sql):
@@ -204,7 +209,8 @@ def test_wrong_password_through_spark_submit_is_one_line_and_exit_1(lake, postgr
     assert "Traceback" not in output and "Exception" not in output
 
 
-def test_rerun_and_new_data_leave_exactly_the_gold_rows(spark, lake, pg_env):
+def test_rerun_and_new_data_leave_exactly_the_gold_rows(spark, tmp_path, pg_env):
+    lake = build_lake(tmp_path)  # its own lake: this test adds data
     run_in_session("publish", lake)
     run_in_session("publish", lake)  # a rerun replaces, never appends
     assert assert_published_equals_gold(spark, lake, pg_env) == 30

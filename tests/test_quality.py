@@ -7,10 +7,10 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from pipeline import PipelineError, quality
-from pipeline.conversations import build_conversations
-from pipeline.messages import parse_messages
-from pipeline.orders import parse_orders
-from tests.lakes import GOLD_SCHEMA
+from pipeline.transforms.conversations import build_conversations
+from pipeline.transforms.messages import parse_messages
+from pipeline.transforms.orders import parse_orders
+from tests.support.lakes import GOLD_SCHEMA
 from tests.test_conversations import MESSAGES, msg
 from tests.test_messages import bronze, event
 

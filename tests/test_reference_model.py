@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))  # runs with --noconftest, so no rootdir magic
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "support"))  # runs with --noconftest
 
 from reference_model import (  # noqa: E402
     QUARANTINE_RULES,
@@ -151,7 +151,7 @@ def test_time_rejected(value):
         (12, 12), ("12", 12), ("-12", -12), (-12, -12), ("007", 7), (0, 0),
         (2**63 - 1, 2**63 - 1), (str(-(2**63)), -(2**63)),
         (2**63, None), ("9223372036854775808", None), (-(2**63) - 1, None),
-        (True, None), (False, None), (12.0, None), (json.loads("1e3"), None),
+        (True, None), (False, None), (12.0, 12), (json.loads("1e3"), 1000), (12.5, None), ("12.0", 12), ("12.", None),
         ("abc", None), (" 12", None), ("12 ", None), ("+12", None), ("", None), ("-", None),
         ("1e3", None), (None, None), ([12], None),
     ],
@@ -185,15 +185,18 @@ def test_quarantine_reason_is_the_first_that_applies():
     cases = [
         (None, "invalid_json"),
         ({"fromId": None, "customerId": None, "messageSentTime": None}, "null_order_id"),
-        (msg(order="x", frm=None, customer=None, time="bad"), "null_order_id"),
-        (msg(frm=True, customer=None, time=None), "null_from_id"),
-        (msg(customer=" 10", time="bad"), "null_customer_id"),
+        (msg(order="x", frm=None, customer=None, time="bad"), "invalid_order_id"),
+        (msg(frm=True, customer=None, time=None), "invalid_from_id"),
+        (msg(frm=None, customer=None, time=None), "null_from_id"),
+        (msg(customer=" 10", time="bad"), "invalid_customer_id"),
+        (msg(customer=10.5, time="bad"), "invalid_customer_id"),
+        (msg(customer=None, time="bad"), "null_customer_id"),
         ({k: v for k, v in msg().items() if k != "messageSentTime"}, "null_message_sent_time"),
         (msg(time=None), "null_message_sent_time"),
         (msg(time=""), "unparseable_message_sent_time"),
         (msg(time=1.5), "unparseable_message_sent_time"),
     ]
-    recs = [{"raw": f"r{i}", "source_file": "f", "obj": obj} for i, (obj, _) in enumerate(cases)]
+    recs = [{"raw": f"r{i}", "source_file": "f", "obj": obj, "not_object": False} for i, (obj, _) in enumerate(cases)]
     silver, quarantine, duplicates = build_silver_messages(recs)
     assert silver == [] and duplicates == 0
     assert quarantine == [{"reason": r, "raw": f"r{i}"} for i, (_, r) in enumerate(cases)]
@@ -209,7 +212,7 @@ def test_quarantine_rules_of_the_rules_file_by_message_time():
         (msg(time=0), "message_time_before_2015"),  # epoch 0
         (msg(order=None, time=0), "null_order_id"),  # parse-level reasons come first
     ]
-    recs = [{"raw": f"r{i}", "source_file": "f", "obj": obj} for i, (obj, _) in enumerate(cases)]
+    recs = [{"raw": f"r{i}", "source_file": "f", "obj": obj, "not_object": False} for i, (obj, _) in enumerate(cases)]
     silver, quarantine, _ = build_silver_messages(recs, ingested_at=ingested)
     assert len(silver) == 2
     assert quarantine == [{"reason": r, "raw": f"r{i}"} for i, (_, r) in enumerate(cases) if r]

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.config import REPO_ROOT
-from pipeline.report import ReportData, render_report
-from tests.lakes import run_in_session
+from pipeline.runtime.config import REPO_ROOT
+from pipeline.outputs.report_page import ReportData, render_report
+from tests.support.lakes import run_in_session
 
 
 class Figures(HTMLParser):

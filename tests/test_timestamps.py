@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 from chispa import assert_df_equality
 
-from pipeline.timestamps import with_parsed_time
+from pipeline.transforms.timestamps import with_parsed_time
 
 # (raw value as the JSON reader hands it over, expected UTC time or None)
 CASES = [

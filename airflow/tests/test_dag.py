@@ -13,8 +13,8 @@ PIPELINE_PYTHON = REPO / ".venv" / "bin" / "python"
 # Read with the pipeline's own venv: Airflow's has no Spark.
 GOLD_CHECK = """
 import json, sys
-from pipeline.config import load_config
-from pipeline.session import create_session, local_delta_jars
+from pipeline.runtime.config import load_config
+from pipeline.runtime.session import create_session, local_delta_jars
 config = load_config("local", sys.argv[1])
 spark = create_session("airflow-test-check", config, {
     "spark.master": "local[2]", "spark.jars": local_delta_jars(), "spark.ui.enabled": "false"})
@@ -65,7 +65,7 @@ def test_schedule_retries_and_params(dag):
 
 def test_a_dag_run_builds_gold_on_a_scratch_lake(airflow_db, dag, tmp_path):
     lake = tmp_path / "lake"
-    subprocess.run([PIPELINE_PYTHON, "-m", "pipeline.generator", "--lake", lake, "--orders", "40", "--seed", "5"],
+    subprocess.run([PIPELINE_PYTHON, "-m", "tools.generator", "--lake", lake, "--orders", "40", "--seed", "5"],
                    cwd=REPO, check=True, capture_output=True)
 
     run = subprocess.run([AIRFLOW, "dags", "test", DAG_ID, "--conf", json.dumps({"lake": str(lake)})],

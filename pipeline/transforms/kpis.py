@@ -15,6 +15,8 @@ KPI_COLUMNS = (
     "priority_share",
     "avg_messages",
 )
+# The KPI table records in its commits, under this key, the gold version it reflects.
+WATERMARK = "gold_version"
 
 
 def share(condition: Column) -> Column:

@@ -33,7 +33,7 @@ ISO_RE = re.compile(
     r"(?:\.(?P<fraction>[0-9]{0,9}))?"
     r"(?P<zone>Z|(?P<sign>[+-])(?P<zh>[0-9]{2}):?(?P<zm>[0-9]{2}))?"
 )
-LONG_TEXT_RE = re.compile(r"-?[0-9]+")
+LONG_TEXT_RE = re.compile(r"(-?[0-9]+)(\.0+)?")  # "51" and "51.0" both mean 51
 LINE_END_RE = re.compile(r"\r\n|\r|\n")
 
 
@@ -70,8 +70,10 @@ def _compact_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _record(raw: str, source_file: str, obj) -> dict:
-    return {"raw": raw, "source_file": source_file, "obj": obj if isinstance(obj, dict) else None}
+def _record(raw: str, source_file: str, value, is_json: bool = True) -> dict:
+    """`obj`: the JSON object, else None; `not_object`: JSON, but no object."""
+    obj = value if isinstance(value, dict) else None
+    return {"raw": raw, "source_file": source_file, "obj": obj, "not_object": is_json and obj is None}
 
 
 def _read_file(path: str) -> list[dict]:
@@ -79,13 +81,13 @@ def _read_file(path: str) -> list[dict]:
         data = f.read()
     if path.endswith(".gz"):
         data = gzip.decompress(data)
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")  # a leading byte order mark is dropped
 
     if text.lstrip(JSON_WHITESPACE).startswith("["):
         try:
             elements = _loads(text)
         except (ValueError, RecursionError):
-            return [_record(text, path, None)]  # a broken array file is one record
+            return [_record(text, path, None, is_json=False)]  # a broken array file is one record
         # Non-object elements are kept (obj None) so they are quarantined, not dropped.
         return [_record(_compact_json(e), path, e) for e in elements]
 
@@ -95,10 +97,9 @@ def _read_file(path: str) -> list[dict]:
         if not line.strip(JSON_WHITESPACE):
             continue
         try:
-            obj = _loads(line)
+            records.append(_record(line, path, _loads(line)))
         except (ValueError, RecursionError):
-            obj = None
-        records.append(_record(line, path, obj))
+            records.append(_record(line, path, None, is_json=False))
     return records
 
 
@@ -156,11 +157,15 @@ def _from_epoch_millis(millis: int) -> datetime:
 
 
 def to_long(value) -> int | None:
-    """A JSON integer or a digit string (optional '-') fitting a signed 64-bit long, else None."""
+    """A JSON integer or integral float, or a digit string (optional '-', optional
+    '.0...'), fitting a signed 64-bit long, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and LONG_TEXT_RE.fullmatch(value):
+    if isinstance(value, float) and value.is_integer():  # 51.0, as Spark writes the number: "51.0"
         value = int(value)
+    match = LONG_TEXT_RE.fullmatch(value) if isinstance(value, str) else None
+    if match:
+        value = int(match.group(1))
     if isinstance(value, int) and LONG_MIN <= value <= LONG_MAX:
         return value
     return None
@@ -181,16 +186,15 @@ def to_string(value) -> str | None:
 # ---------------------------------------------------------------- silver
 
 
-def _quarantine_reason(obj: dict | None, ingested_at: datetime) -> str | None:
+def _quarantine_reason(rec: dict, ingested_at: datetime) -> str | None:
+    obj = rec["obj"]
     if obj is None:
-        return "invalid_json"
-    for field, reason in (
-        ("orderId", "null_order_id"),
-        ("fromId", "null_from_id"),
-        ("customerId", "null_customer_id"),
-    ):
+        return "not_an_object" if rec["not_object"] else "invalid_json"
+    for field, name in (("orderId", "order_id"), ("fromId", "from_id"), ("customerId", "customer_id")):
+        if obj.get(field) is None:
+            return f"null_{name}"
         if to_long(obj.get(field)) is None:
-            return reason
+            return f"invalid_{name}"
     if obj.get("messageSentTime") is None:
         return "null_message_sent_time"
     sent = parse_message_sent_time(obj["messageSentTime"])
@@ -241,7 +245,7 @@ def build_silver_messages(
     ingested_at = ingested_at or datetime.now(timezone.utc)
     silver, quarantine, seen, duplicates = [], [], set(), 0
     for rec in records:
-        reason = _quarantine_reason(rec["obj"], ingested_at)
+        reason = _quarantine_reason(rec, ingested_at)
         if reason:
             quarantine.append({"reason": reason, "raw": rec["raw"]})
             continue

@@ -4,7 +4,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import TimestampType
 
-from pipeline import PipelineError, delta_io
+from pipeline import PipelineError
+from pipeline.lake.files import replace_file
 
 
 def iso_utc(timestamp: Column) -> Column:
@@ -48,5 +49,5 @@ def write_single_csv(spark: SparkSession, df: DataFrame, target: str, order_by: 
     parts = [status.getPath() for status in fs.listStatus(temporary) if status.getPath().getName().startswith("part-")]
     if len(parts) != 1:
         raise PipelineError(f"expected one CSV part file in {temporary.toString()}, found {len(parts)}")
-    delta_io.replace_file(spark, parts[0].toString(), target)
+    replace_file(spark, parts[0].toString(), target)
     fs.delete(temporary, True)

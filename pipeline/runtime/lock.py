@@ -11,7 +11,7 @@ import os
 from contextlib import contextmanager
 
 from pipeline import PipelineError
-from pipeline.config import local_path
+from pipeline.lake.files import local_path
 
 
 @contextmanager

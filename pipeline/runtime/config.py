@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import PipelineError
+from pipeline.lake.files import has_scheme
 
 # spark-submit.sh sets PIPELINE_HOME: the package may run from a zip (--py-files).
-REPO_ROOT = Path(os.environ.get("PIPELINE_HOME") or Path(__file__).resolve().parent.parent)
+REPO_ROOT = Path(os.environ.get("PIPELINE_HOME") or Path(__file__).resolve().parents[2])
 CONF_DIR = REPO_ROOT / "conf"
 TABLE_KEYS = (
     "bronze_messages",
@@ -49,18 +50,6 @@ class Config:
 
     def meta(self, name: str) -> str:
         return f"{self.lake}/_meta/{name}"
-
-
-def has_scheme(path: str) -> bool:
-    """True for Hadoop URIs such as hdfs://, s3a:// or file:/."""
-    return ":" in path.split("/", 1)[0]
-
-
-def local_path(path: str) -> str | None:
-    """The local file system path of a path or file: URI; None for other file systems."""
-    if has_scheme(path) and not path.startswith("file:"):
-        return None
-    return path.removeprefix("file://").removeprefix("file:")
 
 
 def resolve_lake(lake: str) -> str:

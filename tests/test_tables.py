@@ -1,6 +1,6 @@
-"""delta_io's pure helpers."""
+"""The lake layer's pure helpers."""
 
-from pipeline.delta_io import check_text
+from pipeline.lake.tables import check_text
 
 
 def test_check_text_ignores_spacing_but_not_string_literals():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from pipeline.config import REPO_ROOT, Config
+from pipeline.runtime.config import REPO_ROOT, Config
 
 JARS_DIR = REPO_ROOT / ".jars"
 

@@ -13,7 +13,7 @@ LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 
 def split_records(files: DataFrame) -> DataFrame:
     """(source_file, content) per file -> (source_file, record_index, raw) per record."""
-    content = F.col("content")
+    content = F.regexp_replace(F.col("content"), "^\uFEFF", "")  # a UTF-8 byte order mark is no record text
     elements = F.from_json(content, "array<string>")
     lines = F.filter(F.split(content, r"\r\n?|\n"), lambda line: line.rlike(r"\S"))
     records = F.when(content.rlike(r"^\s*\["), F.coalesce(elements, F.array(content))).otherwise(lines)

@@ -127,6 +127,11 @@ def y_axis(frame: Frame, ticks: list[float], tick_format: Callable[[float], str]
     return parts
 
 
+def x_axis_title(frame: Frame, title: str) -> str:
+    """The horizontal axis's title, centred under the plot at the bottom edge."""
+    return text(frame.left + frame.plot_width / 2, frame.height - 8, title, "axis-title")
+
+
 def x_labels(frame: Frame, labels: Sequence[str], title: str, min_spacing: float = 64) -> list[str]:
     """Category labels under the bands (every k-th when they would overlap) and the axis title."""
     every = max(1, math.ceil(len(labels) * min_spacing / frame.plot_width))
@@ -138,7 +143,7 @@ def x_labels(frame: Frame, labels: Sequence[str], title: str, min_spacing: float
                      f'y2="{baseline + 5}" class="axis"/>')
         for line, part in enumerate(labels[index].split("\n")):  # a label may have several lines
             parts.append(text(x + band / 2, baseline + 20 + 14 * line, part, "tick"))
-    parts.append(text(frame.left + frame.plot_width / 2, frame.height - 8, title, "axis-title"))
+    parts.append(x_axis_title(frame, title))
     return parts
 
 
@@ -155,17 +160,8 @@ def legend(frame: Frame, series: Sequence[Series], y: float) -> list[str]:
 
 
 def column_chart(
-    labels: Sequence[str],
-    values: Sequence[float],
-    *,
-    x_title: str,
-    y_title: str,
-    label: str,
-    width: int = 1040,
-    height: int = 300,
-    tooltips: Sequence[str] | None = None,
-    show_values: bool = False,
-    label_spacing: float = 64,
+    labels: Sequence[str], values: Sequence[float], *, x_title: str, y_title: str, label: str, width: int = 1040,
+    height: int = 300, tooltips: Sequence[str] | None = None, show_values: bool = False, label_spacing: float = 64,
     color: str = PALETTE[0],
 ) -> str:
     """Vertical bars, one per label; values on top when asked and there is room."""
@@ -189,16 +185,8 @@ def column_chart(
 
 
 def line_chart(
-    labels: Sequence[str],
-    series: Sequence[Series],
-    *,
-    ticks: list[float],
-    tick_format: Callable[[float], str],
-    x_title: str,
-    y_title: str,
-    label: str,
-    width: int = 1040,
-    height: int = 300,
+    labels: Sequence[str], series: Sequence[Series], *, ticks: list[float], tick_format: Callable[[float], str],
+    x_title: str, y_title: str, label: str, width: int = 1040, height: int = 300,
 ) -> str:
     """One line per series over the labels' bands; a None value breaks the line."""
     frame = Frame(width, height, left=left_margin([tick_format(t) for t in ticks]), right=16, top=36, bottom=52)
@@ -227,16 +215,8 @@ def line_chart(
 
 
 def bar_rows(
-    categories: Sequence[str],
-    series: Sequence[Series],
-    *,
-    ticks: list[float],
-    tick_format: Callable[[float], str],
-    value_format: Callable[[float], str],
-    x_title: str,
-    label: str,
-    width: int = 520,
-    missing: str = "no values",
+    categories: Sequence[str], series: Sequence[Series], *, ticks: list[float], tick_format: Callable[[float], str],
+    value_format: Callable[[float], str], x_title: str, label: str, width: int = 520, missing: str = "no values",
 ) -> str:
     """Horizontal bars: per category one bar per series, values written at the bar ends;
     `missing` where a category has no value at all."""
@@ -266,5 +246,5 @@ def bar_rows(
             )
             parts.append(text(frame.left + length + 6, top + bar - 4, value_format(value), "value", "start"))
     parts += legend(frame, series, 16)
-    parts.append(text(frame.left + frame.plot_width / 2, frame.height - 8, x_title, "axis-title"))
+    parts.append(x_axis_title(frame, x_title))
     return svg(frame, parts, label)

@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 from chispa import assert_df_equality
 
-from pipeline.export_csv import with_iso_timestamps
-from tests.lakes import GOLD_SCHEMA, run_in_session
+from pipeline.outputs.csv import with_iso_timestamps
+from tests.support.lakes import GOLD_SCHEMA, run_in_session
 
 HEADER = (
     "order_id,city_code,first_agent_message,first_customer_message,num_messages_agent,num_messages_customer,"

@@ -3,7 +3,7 @@
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from pipeline.messages import QUARANTINE_COLUMNS, first_ingested, is_invalid_json, parse_json_object, to_id
+from pipeline.transforms.records import QUARANTINE_COLUMNS, first_ingested, id_problem, json_problem, parse_json_object, to_id
 
 SILVER_COLUMNS = ("order_id", "city_code", "source_file", "ingested_at")
 
@@ -14,12 +14,13 @@ def parse_orders(bronze: DataFrame) -> DataFrame:
     parsed = bronze.withColumn("json", parse_json_object(F.col("raw"), ("orderId", "cityCode")))
     typed = parsed.select(
         *QUARANTINE_COLUMNS[1:],
-        is_invalid_json(F.col("raw"), j).alias("invalid_json"),
+        json_problem(F.col("raw"), j).alias("json_problem"),
+        j.orderId.alias("raw orderId"),
         to_id(j.orderId).alias("order_id"),
         j.cityCode.alias("city_code"),
     )
-    reason = F.when(F.col("invalid_json"), "invalid_json").when(F.col("order_id").isNull(), "null_order_id")
-    return typed.withColumn("reason", reason).drop("invalid_json")
+    reason = F.coalesce(F.col("json_problem"), id_problem(F.col("raw orderId"), F.col("order_id"), "order_id"))
+    return typed.withColumn("reason", reason).drop("json_problem", "raw orderId")
 
 
 def latest_orders(valid: DataFrame) -> DataFrame:

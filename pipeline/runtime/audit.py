@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pipeline import PipelineError
+from pipeline.lake.tables import append
+
 # The first nine columns are those of lakes written before the run status was
 # recorded; appends add the others to such tables (mergeSchema).
 AUDIT_SCHEMA = (
@@ -30,6 +33,14 @@ class RunStats:
     delta_version: int | None = None  # of the table written, when the run wrote it
 
 
+class QualityError(PipelineError):
+    """A job stopped by its data: carries what it counted, for the audit row."""
+
+    def __init__(self, message: str, stats: list[RunStats]):
+        super().__init__(message)
+        self.stats = stats
+
+
 def record_runs(
     spark: SparkSession,
     path: str,
@@ -47,7 +58,7 @@ def record_runs(
         "duration_seconds": (finished_at - started_at).total_seconds(),
     }
     rows = [{**common, **asdict(s)} for s in stats or [RunStats(None)]]
-    audit_rows(spark, rows).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+    append(audit_rows(spark, rows), path, merge_schema=True)
 
 
 def audit_rows(spark: SparkSession, rows: list[dict]) -> DataFrame:

@@ -14,16 +14,17 @@ from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
 from pipeline import PipelineError
-from pipeline.audit import RunStats, record_runs
-from pipeline.config import Config, load_config, local_path
-from pipeline.lock import job_lock
-from pipeline.quality import QualityError
-from pipeline.session import create_session
+from pipeline.runtime.audit import QualityError, RunStats, record_runs
+from pipeline.lake.files import local_path
+from pipeline.runtime.config import Config, is_share, load_config
+from pipeline.runtime.lock import job_lock
+from pipeline.runtime.session import create_session
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
 
 
-def job_parser(job: str, description: str) -> argparse.ArgumentParser:
+def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
+    """The options every job takes, and --full-refresh with this help text when given."""
     parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
     parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
     parser.add_argument(
@@ -31,6 +32,8 @@ def job_parser(job: str, description: str) -> argparse.ArgumentParser:
         help="settings file conf/<ENV>.toml (default: local; spark-submit.sh passes cluster for non-local masters)",
     )
     parser.add_argument("--verbose", action="store_true", help="show Spark's INFO logs")
+    if full_refresh:
+        parser.add_argument("--full-refresh", action="store_true", help=full_refresh)
     return parser
 
 
@@ -125,3 +128,18 @@ def run_job(
     if writes and len(steps) > 1:
         print(f"{job}: succeeded in {time.monotonic() - started:.1f} s")
     return 0
+
+
+def share(text: str) -> float:
+    """argparse type of --max-quarantined-share: a number from 0 to 1."""
+    value = float(text)  # a ValueError makes argparse report an invalid share value
+    if not is_share(value):
+        raise ValueError(text)
+    return value
+
+
+def add_share_option(parser) -> None:
+    parser.add_argument(
+        "--max-quarantined-share", type=share, metavar="SHARE",
+        help="stop silver when more than this share of a batch would be quarantined (default: from the config)",
+    )

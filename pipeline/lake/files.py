@@ -1,0 +1,64 @@
+"""Files on any Hadoop file system: existence checks, small text files, atomic replace."""
+
+import os
+import tempfile
+
+from pyspark.sql import SparkSession
+
+
+def has_scheme(path: str) -> bool:
+    """True for Hadoop URIs such as hdfs://, s3a:// or file:/."""
+    return ":" in path.split("/", 1)[0]
+
+
+def local_path(path: str) -> str | None:
+    """The local file system path of a path or file: URI; None for other file systems."""
+    if has_scheme(path) and not path.startswith("file:"):
+        return None
+    return path.removeprefix("file://").removeprefix("file:")
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    """Whether a file or folder exists, on any Hadoop file system."""
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(hadoop_path)
+
+
+def write_text(spark: SparkSession, path: str, content: str) -> None:
+    """Write a small UTF-8 file through a temporary file and a rename, so readers
+    see the old or the new file whole. (On object stores Hadoop's rename copies.)"""
+    local = local_path(path)
+    if local is not None:
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(local), prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(content)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the report from other users
+            os.replace(temporary, local)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        return
+    jvm = spark._jvm
+    final = jvm.org.apache.hadoop.fs.Path(path)
+    temporary = jvm.org.apache.hadoop.fs.Path(final.getParent(), f".{final.getName()}.tmp")
+    fs = final.getFileSystem(spark._jsc.hadoopConfiguration())
+    out = fs.create(temporary, True)
+    try:
+        out.write(bytearray(content.encode("utf-8")))
+    finally:
+        out.close()
+    replace_file(spark, temporary.toString(), path)
+
+
+def replace_file(spark: SparkSession, source: str, target: str) -> None:
+    """Rename `source` over `target` in one step. FileContext.rename with OVERWRITE
+    replaces the target atomically on HDFS and local disks (FileSystem.rename
+    refuses an existing target; on object stores any rename is a copy)."""
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    final = hadoop.Path(target)
+    overwrite = spark.sparkContext._gateway.new_array(hadoop.Options.Rename, 1)
+    overwrite[0] = hadoop.Options.Rename.OVERWRITE
+    context = hadoop.FileContext.getFileContext(final.toUri(), spark._jsc.hadoopConfiguration())
+    context.rename(hadoop.Path(source), final, overwrite)

@@ -1,0 +1,112 @@
+"""What is new since a job's last run, and the record of what it processed.
+
+Each incremental job keeps its watermark, how far it has read its inputs, in
+the Delta commit metadata of the table it writes (silver: the last bronze
+batch; gold: the silver versions; kpis: the gold version). The watermark is
+committed atomically with the data, so a crash loses both or neither. The
+inputs' changes since a watermark come from Delta's Change Data Feed.
+"""
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import reduce
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from pipeline.lake.tables import change_feed_enabled, exists, version
+
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+# Commits that change no data, and those whose changes the change feed describes.
+NO_DATA_CHANGE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+DESCRIBED_BY_CHANGE_FEED = NO_DATA_CHANGE | {"MERGE", "DELETE", "UPDATE"}
+
+
+def last_watermark(spark: SparkSession, path: str, key: str, depth: int = 100) -> dict | None:
+    """The newest watermark holding `key` recorded in the table's commits
+    (maintenance commits such as OPTIMIZE carry none); None when the table
+    does not exist or recorded none."""
+    if not exists(spark, path):
+        return None
+    rows = (
+        DeltaTable.forPath(spark, path)
+        .history(depth)
+        .where("userMetadata IS NOT NULL")
+        .orderBy("version", ascending=False)
+        .select("userMetadata")
+        .collect()
+    )
+    for row in rows:
+        metadata = json.loads(row["userMetadata"])
+        if key in metadata:
+            return metadata
+    return None
+
+
+@contextmanager
+def recording(spark: SparkSession, watermark: dict):
+    """Attach `watermark` (as JSON) to the Delta commits made inside the block."""
+    spark.conf.set(USER_METADATA, json.dumps(watermark, sort_keys=True))
+    try:
+        yield
+    finally:
+        spark.conf.unset(USER_METADATA)
+
+
+def history_since(spark: SparkSession, path: str, after_version: int, column: str) -> list:
+    """One history column of the commits made after `after_version`, newest
+    first; reads only those commits, not the whole (ever-growing) history."""
+    count = version(spark, path) - after_version
+    if count <= 0:
+        return []
+    return [row[column] for row in DeltaTable.forPath(spark, path).history(count).select(column).collect()]
+
+
+@dataclass(frozen=True)
+class Written:
+    rows: int  # rows added or replaced (a MERGE's copied, unchanged rows do not count)
+    version: int | None  # the table's version after the commits; None when there were none
+    metrics: list[dict]  # each commit's operation metrics, newest first
+
+
+def written_since(spark: SparkSession, path: str, before: int) -> Written:
+    """What the commits after version `before` wrote."""
+    metrics = [m or {} for m in history_since(spark, path, before, "operationMetrics")]
+    rows = sum(
+        int(m.get("numTargetRowsInserted", 0)) + int(m.get("numTargetRowsUpdated", 0))
+        if "numTargetRowsInserted" in m else int(m.get("numOutputRows", 0))
+        for m in metrics
+    )
+    return Written(rows, before + len(metrics) if metrics else None, metrics)
+
+
+def changes(spark: SparkSession, path: str, after_version: int, upto_version: int) -> DataFrame:
+    """The change feed rows of the commits after `after_version` up to `upto_version`."""
+    return (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", after_version + 1)
+        .option("endingVersion", upto_version)
+        .load(path)
+    )
+
+
+def changed_keys(spark: SparkSession, ranges: dict[str, tuple[int, int]], column: str) -> DataFrame:
+    """Distinct `column` of every row changed in each table {path: (after, upto)}."""
+    keys = [changes(spark, path, after, upto).select(column) for path, (after, upto) in ranges.items()]
+    return reduce(DataFrame.unionByName, keys).distinct()
+
+
+def changed_values(spark: SparkSession, path: str, after: int | None, upto: int, column: str) -> list | None:
+    """The distinct, sorted `column` values of the rows changed after version
+    `after` (a small set, such as days); None when the change feed cannot tell:
+    no watermark, a table recreated behind it, or a commit that rewrote it."""
+    if after is None or after > upto:
+        return None
+    operations = set(history_since(spark, path, after, "operation"))
+    if operations <= NO_DATA_CHANGE:
+        return []
+    if not operations <= DESCRIBED_BY_CHANGE_FEED or not change_feed_enabled(spark, path):
+        return None
+    return sorted(row[0] for row in changes(spark, path, after, upto).select(column).distinct().collect())

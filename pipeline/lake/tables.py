@@ -1,0 +1,164 @@
+"""Delta tables: create, read, write (append once, overwrite, insert-new, upsert),
+versions, properties and CHECK constraints."""
+
+import re
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructField, StructType
+
+from pipeline import PipelineError
+from pipeline.lake.files import path_exists
+
+CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
+
+
+def exists(spark: SparkSession, path: str) -> bool:
+    """Whether a Delta table is at `path` (any Hadoop file system)."""
+    return path_exists(spark, f"{path}/_delta_log")
+
+
+def require_table(spark: SparkSession, path: str, produced_by: str) -> None:
+    if not DeltaTable.isDeltaTable(spark, path):
+        raise PipelineError(f"no Delta table at {path}: run the {produced_by} job first")
+
+
+def read(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    """The table, at `version` when given (one snapshot even if writers go on)."""
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
+
+
+def version(spark: SparkSession, path: str) -> int:
+    return DeltaTable.forPath(spark, path).history(1).first()["version"]
+
+
+def history(spark: SparkSession, path: str, limit: int) -> DataFrame:
+    """The table's last `limit` commits (version, timestamp, operation, ...), newest first."""
+    return DeltaTable.forPath(spark, path).history(limit)
+
+
+def ensure_table(
+    spark: SparkSession,
+    path: str,
+    schema: StructType,
+    partitioned_by: tuple[str, ...] = (),
+    change_feed: bool = False,
+    constraints: dict[str, str] | None = None,
+) -> None:
+    """Create an empty Delta table at `path` unless one is there (with its CHECK
+    constraints in the same commit)."""
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+    if partitioned_by:
+        builder = builder.partitionedBy(*partitioned_by)
+    if change_feed:
+        builder = builder.property("delta.enableChangeDataFeed", "true")
+    for name, check in (constraints or {}).items():
+        builder = builder.property(CONSTRAINT + name, check)
+    builder.execute()
+
+
+def nullable(schema: StructType) -> StructType:
+    """The schema with every column nullable, as a DataFrame write creates a Delta table."""
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema])
+
+
+def check_text(expression: str) -> str:
+    """A CHECK expression without the whitespace outside its string literals:
+    Delta stores an added constraint's text re-spaced (`IN ( 'a' , 'b' )`)."""
+    parts = re.split(r"('(?:[^'\\]|\\.)*')", expression)
+    return "".join(part if part.startswith("'") else re.sub(r"\s+", "", part) for part in parts)
+
+
+def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, str], add: bool = True) -> None:
+    """Make the table's CHECK constraints exactly `constraints` (only drop the
+    stale ones when not `add`): a constraint added to a table with data makes
+    Delta check every row there first."""
+    current = {
+        key.removeprefix(CONSTRAINT): check_text(value) for key, value in properties(spark, path).items()
+        if key.startswith(CONSTRAINT)
+    }
+    for name, check in current.items():
+        if check_text(constraints.get(name, "")) != check:
+            spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT {name}")
+    for name, check in constraints.items():
+        if add and current.get(name) != check_text(check):
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {name} CHECK ({check})")
+
+
+def properties(spark: SparkSession, path: str) -> dict[str, str]:
+    return DeltaTable.forPath(spark, path).detail().first()["properties"]
+
+
+def change_feed_enabled(spark: SparkSession, path: str) -> bool:
+    return properties(spark, path).get("delta.enableChangeDataFeed") == "true"
+
+
+def enable_change_feed(spark: SparkSession, path: str) -> None:
+    """Turn on an existing table's Change Data Feed (one commit, only when it is off)."""
+    if not change_feed_enabled(spark, path):
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
+
+
+def append(df: DataFrame, path: str, merge_schema: bool = False) -> None:
+    df.write.format("delta").mode("append").option("mergeSchema", str(merge_schema).lower()).save(path)
+
+
+def append_once(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
+    """Append a batch; a replay of the same (app_id, batch_id) after a crash is skipped by Delta."""
+    (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", batch_id)
+        .save(path)
+    )
+
+
+def overwrite(
+    df: DataFrame,
+    path: str,
+    partitioned_by: tuple[str, ...] = (),
+    replace_where: str | None = None,
+    new_schema: bool = False,
+) -> None:
+    """Replace the table's rows, or only those matching `replace_where`; with
+    `new_schema`, its schema and partitioning too."""
+    writer = df.write.format("delta").mode("overwrite")
+    if partitioned_by:
+        writer = writer.partitionBy(*partitioned_by)
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    if new_schema:
+        writer = writer.option("overwriteSchema", "true")
+    writer.save(path)
+
+
+def null_safe_match(key: tuple[str, ...]) -> str:
+    return " AND ".join(f"target.`{name}` <=> source.`{name}`" for name in key)
+
+
+def upsert(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...]) -> None:
+    """Replace matching rows as a whole and insert the others (idempotent on replay)."""
+    merge(spark, source, path, key, replace_matches=True)
+
+
+def merge(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...], replace_matches: bool) -> None:
+    """Insert the source rows whose key is not in the table yet, and with
+    `replace_matches` replace the matching rows as a whole (idempotent on replay)."""
+    builder = DeltaTable.forPath(spark, path).alias("target").merge(source.alias("source"), null_safe_match(key))
+    if replace_matches:
+        builder = builder.whenMatchedUpdateAll()
+    builder.whenNotMatchedInsertAll().execute()
+
+
+def optimize(spark: SparkSession, path: str, z_order_by: tuple[str, ...], retain_hours: float) -> dict:
+    """Compact small files (Z-ordered when `z_order_by`), then vacuum unreferenced
+    files older than `retain_hours`; the OPTIMIZE metrics."""
+    table = DeltaTable.forPath(spark, path)
+    optimizer = table.optimize()
+    result = optimizer.executeZOrderBy(*z_order_by) if z_order_by else optimizer.executeCompaction()
+    table.vacuum(retain_hours)
+    return result.first()["metrics"]

@@ -1,0 +1,100 @@
+"""The import rule of docs/architecture.md, checked on the source tree.
+
+- pipeline.transforms imports nothing of the project outside pipeline.transforms;
+- pipeline.lake imports only pipeline (PipelineError) and pipeline.lake;
+- pipeline.quality imports only pipeline and pipeline.runtime.config;
+- no module of the pipeline package imports jobs or tools;
+- no job imports another job (the `all` job finds the steps in jobs/__init__.py).
+"""
+
+import ast
+from pathlib import Path
+
+from pipeline.runtime.config import REPO_ROOT
+
+PROJECT = ("pipeline", "jobs", "tools")
+ALLOWED = {  # module prefix -> the project modules it may import (prefixes)
+    "pipeline.transforms": ("pipeline.transforms",),
+    "pipeline.lake": ("pipeline.lake", "pipeline"),
+    "pipeline.quality": ("pipeline.runtime.config", "pipeline"),
+    "pipeline": ("pipeline",),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_imports(source: str) -> set[str]:
+    """Every project module a source imports (`from pipeline import x` counts as pipeline.x)."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in imported if name.split(".")[0] in PROJECT}
+
+
+def within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def violations(sources: dict[str, str]) -> list[str]:
+    """`module imports other` for every import that breaks the rule."""
+    found = []
+    for module, source in sorted(sources.items()):
+        for other in sorted(project_imports(source)):
+            if module.startswith("jobs.") and within(other, "jobs") and other not in ("jobs", "jobs.STEPS", "jobs.step_main"):
+                found.append(f"{module} imports {other}")
+                continue
+            rule = next((prefix for prefix in ALLOWED if within(module, prefix)), None)
+            if rule is None:
+                continue
+            allowed = ALLOWED[rule]
+            # `from pipeline import PipelineError` is allowed where `pipeline` is; a submodule is not.
+            ok = any(within(other, prefix) if prefix != "pipeline" else other in ("pipeline", "pipeline.PipelineError")
+                     for prefix in allowed) or (rule == "pipeline" and within(other, "pipeline"))
+            if not ok:
+                found.append(f"{module} imports {other}")
+    return found
+
+
+def tree_sources() -> dict[str, str]:
+    files = [*(REPO_ROOT / "pipeline").rglob("*.py"), *(REPO_ROOT / "jobs").glob("*.py")]
+    return {module_name(path): path.read_text() for path in files}
+
+
+def test_the_source_tree_keeps_the_import_rule():
+    sources = tree_sources()
+    assert "pipeline.transforms.messages" in sources and "jobs.gold" in sources
+    assert violations(sources) == []
+
+
+def test_a_forbidden_import_is_reported():
+    forbidden = {
+        "pipeline.transforms.messages": "from pipeline.lake import tables\nimport pyspark\n",
+        "pipeline.transforms.orders": "from pipeline.transforms.records import to_id\nfrom pipeline import PipelineError\n",
+        "pipeline.lake.tables": "from pipeline.runtime.config import Config\n",
+        "pipeline.outputs.report": "from jobs import kpis\n",
+        "pipeline.quality": "from pipeline.runtime.audit import RunStats\n",
+        "jobs.report": "from jobs.kpis import WATERMARK\nfrom jobs import STEPS\n",
+        "jobs.all": "import jobs.gold\n",
+    }
+    assert violations(forbidden) == [
+        "jobs.all imports jobs.gold",
+        "jobs.report imports jobs.kpis",
+        "jobs.report imports jobs.kpis.WATERMARK",
+        "pipeline.lake.tables imports pipeline.runtime.config",
+        "pipeline.lake.tables imports pipeline.runtime.config.Config",
+        "pipeline.outputs.report imports jobs",
+        "pipeline.outputs.report imports jobs.kpis",
+        "pipeline.quality imports pipeline.runtime.audit",
+        "pipeline.quality imports pipeline.runtime.audit.RunStats",
+        "pipeline.transforms.messages imports pipeline.lake",
+        "pipeline.transforms.messages imports pipeline.lake.tables",
+        "pipeline.transforms.orders imports pipeline",
+        "pipeline.transforms.orders imports pipeline.PipelineError",
+    ]
