@@ -161,7 +161,9 @@ def test_cluster_masters_get_the_package_the_jars_and_the_cluster_settings(print
     assert "/delta-spark_" in args[args.index("--jars") + 1]
     assert args[-5:] == [str(REPO_ROOT / "jobs" / "gold.py"), "--lake", "s3a://bucket/lake", "--conf-env", "cluster"]
     with zipfile.ZipFile(REPO_ROOT / "build" / "pipeline.zip") as package:
-        assert {"pipeline/cli.py", "jobs/gold.py"} <= set(package.namelist())
+        names = set(package.namelist())
+    assert {"pipeline/runtime/cli.py", "pipeline/lake/incremental.py", "jobs/gold.py"} <= names
+    assert not any(name.startswith("tools/") for name in names)  # the generator is no runtime code
 
 
 def test_an_explicit_conf_env_wins_over_the_cluster_default(printed_submit):
