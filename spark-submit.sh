@@ -89,12 +89,31 @@ fi
 "$here/scripts/package.sh"  # build/pipeline.zip, shipped with --py-files
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
+
+# Spark's stack traces and a failed job's Python traceback go to one log file
+# per run: under <lake>/_meta/logs/ for an existing local lake, else logs/ here.
+lake_arg=
+for ((i = 0; i < ${#job_args[@]}; i++)); do
+  case "${job_args[i]}" in
+    --lake) lake_arg=${job_args[i + 1]:-} ;;
+    --lake=*) lake_arg=${job_args[i]#--lake=} ;;
+  esac
+done
+case "$lake_arg" in
+  file:*) lake_dir=${lake_arg#file:} ;;
+  *:*|"") lake_dir= ;;
+  /*) lake_dir=$lake_arg ;;
+  *) lake_dir=$here/$lake_arg ;;
+esac
+if [ -n "$lake_dir" ] && [ -d "$lake_dir" ] && [ -w "$lake_dir" ]; then log_dir=$lake_dir/_meta/logs; else log_dir=$here/logs; fi
+mkdir -p "$log_dir"
+export PIPELINE_LOG_FILE="$log_dir/$job-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
 case "$master" in
   local*) export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} ;;
   *) [ "$conf_env_given" = yes ] || job_args+=(--conf-env cluster) ;;
 esac
 
-log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties"
+log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties -Dpipeline.log.file=$PIPELINE_LOG_FILE"
 # spark-submit shows Spark's console progress bar only for shells; show it for
 # jobs too when a person watches (stderr is a terminal), not in Airflow or cron logs.
 progress=false

@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -70,6 +71,17 @@ def one_line(err: Exception) -> str:
     return text if isinstance(err, PySparkException) else f"{type(err).__name__}: {text}"
 
 
+def log_traceback() -> str:
+    """Append the current exception's stack trace to the run's log file (set by
+    spark-submit.sh, which sends Spark's own logs there too); where to look."""
+    log = os.environ.get("PIPELINE_LOG_FILE")
+    if not log:
+        return " (rerun with --verbose for details)"
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"{datetime.now(timezone.utc).isoformat()} pipeline error\n{traceback.format_exc()}\n")
+    return f" (details: {log})"
+
+
 def run_step(spark: SparkSession, config: Config, args: argparse.Namespace, step: str, body: JobBody) -> None:
     """Run one writing step and append its audit rows, also when it fails (best
     effort: a failure to record never hides the step's own error)."""
@@ -120,10 +132,10 @@ def run_job(
     except PipelineError as err:
         print(f"{step}: error: {err}", file=sys.stderr)
         return 1
-    except (PySparkException, Py4JJavaError) as err:
+    except Exception as err:  # anything unexpected: one line here, the stack trace in the log
         if args.verbose:
             raise
-        print(f"{step}: error: {one_line(err)} (rerun with --verbose for details)", file=sys.stderr)
+        print(f"{step}: error: {one_line(err)}{log_traceback()}", file=sys.stderr)
         return 1
     if writes and len(steps) > 1:
         print(f"{job}: succeeded in {time.monotonic() - started:.1f} s")
