@@ -20,7 +20,7 @@ RETAIN_HOURS ?= 168
 LAST ?= 10
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench clean-lake
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -109,6 +109,9 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 
 bench: setup $(VENV)/.bench-installed  ## benchmark run-local against DuckDB on SIZE (default 1M) generated messages
 	$(PY) bench/run.py --size $(SIZE) --runs $(RUNS)
+
+bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 GB .jsonl.gz and a 500 MB JSON array: time, driver peak, outcome
+	$(PY) bench/landing.py
 
 $(VENV)/.bench-installed: pyproject.toml $(INSTALLED)
 	$(VENV)/bin/pip install -q -e ".[bench]"

@@ -1,18 +1,28 @@
-"""Bronze: ingest new landing files into Delta, each file exactly once, with lineage."""
+"""Bronze: ingest new landing files into Delta, each file exactly once, with lineage.
 
+Files are found at any depth below each landing folder. A file that cannot be
+read or decompressed (or a JSON array file too large to read whole) goes to
+quarantine/landing_files with its reason and error; the other files of the run
+are ingested. The run fails only when more than the quarantined share allowed
+of at least MIN_FILES_FOR_SHARE new files was set aside.
+"""
+
+import json
 import sys
 
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
 from pipeline import PipelineError
-from pipeline.lake import incremental, tables
+from pipeline.lake import incremental, landing, tables
 from pipeline.lake.files import path_exists
-from pipeline.runtime.audit import RunStats
-from pipeline.runtime.cli import job_parser, run_job
-from pipeline.runtime.faults import crash_point
-from pipeline.transforms.landing import LANDING_GLOB, split_records
 from pipeline.lake.streams import process_available
+from pipeline.runtime.audit import QualityError, RunStats
+from pipeline.runtime.cli import add_share_option, job_parser, run_job
+from pipeline.runtime.faults import crash_point
+from pipeline.transforms.landing import number_lines, split_records
 
 BRONZE_SCHEMA = StructType(
     [
@@ -24,53 +34,107 @@ BRONZE_SCHEMA = StructType(
     ]
 )
 DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orders"}
+MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
+
+
+def quarantined_files(spark, dataset: str, rejected: dict, batch_id: int):
+    """Rows of quarantine/landing_files, built in the JVM from one JSON literal."""
+    rows = [{"path": path, "size": size, "modified_us": modified, "reason": reason, "error": error}
+            for path, (size, modified, reason, error) in sorted(rejected.items())]
+    parsed = F.from_json(
+        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_us long, reason string, error string>>"
+    )
+    return spark.range(1).select(F.inline(parsed)).select(
+        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_micros("modified_us").alias("modification_time"),
+        "reason", "error", F.lit(batch_id).cast("long").alias("ingest_batch"),
+        F.current_timestamp().alias("quarantined_at"),
+    )
+
+
+def read_records(spark, files: list[landing.LandingFile]):
+    """(source_file, record_index, raw) of every record: small files whole, large ones line by line."""
+    whole, large = [f for f in files if not f.large], [f for f in files if f.large]
+    parts = [split_records(landing.read_whole(spark, whole))] if whole else []
+    parts += [number_lines(landing.read_lines(spark, large))] if large else []
+    if not parts:
+        return spark.range(0).selectExpr("'' AS source_file", "0 AS record_index", "'' AS raw")
+    return parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
 
 
 def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
-    landing, table = config.landing(dataset), config.table(table_key)
-    if not path_exists(spark, landing):
-        raise PipelineError(f"landing folder not found: {landing}")
+    folder, table = config.landing(dataset), config.table(table_key)
+    files_table = config.table("quarantine_landing_files")
+    if not path_exists(spark, folder):
+        raise PipelineError(f"landing folder not found: {folder}")
     tables.ensure_table(spark, table, BRONZE_SCHEMA)
+    tables.ensure_table(spark, files_table, StructType.fromDDL(landing.LANDING_FILE_SCHEMA))
     before = tables.version(spark, table)
+    set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
 
-    files = (
-        spark.readStream.format("text")
-        .option("wholetext", "true")
-        .option("pathGlobFilter", LANDING_GLOB)
-        .load(landing)
-        .select(F.col("_metadata.file_path").alias("source_file"), F.col("value").alias("content"))
-    )
-
-    def write_batch(batch, batch_id):
-        records = split_records(batch).select(
-            "source_file",
-            "record_index",
-            "raw",
-            F.lit(batch_id).cast("long").alias("ingest_batch"),
-            F.current_timestamp().alias("ingested_at"),
+    def append(files: list[landing.LandingFile], batch_id: int) -> None:
+        records = read_records(spark, files).select(
+            "source_file", "record_index", "raw",
+            F.lit(batch_id).cast("long").alias("ingest_batch"), F.current_timestamp().alias("ingested_at"),
         )
         tables.append_once(records, table, f"bronze-{dataset}", batch_id)
-        crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
 
-    new_files = process_available(files, config.checkpoint(table_key), write_batch, f"bronze {dataset}")
+    def write_batch(listing, batch_id):
+        found = listing.select("path", "length", F.unix_micros("modificationTime").alias("modified")).collect()
+        files = {row.path: landing.LandingFile(row.path, row.length) for row in found}
+        problems = {path: p for path, f in files.items() if (p := landing.array_too_large(spark, f))}
+        try:
+            append([f for path, f in files.items() if path not in problems], batch_id)
+        except (Py4JJavaError, PySparkException):
+            # Some file cannot be read: find which, set them aside, take the others.
+            unreadable = {path: p for path, f in files.items() if path not in problems and (p := landing.unreadable(spark, f))}
+            if not unreadable:
+                raise
+            problems.update(unreadable)
+            append([f for path, f in files.items() if path not in problems], batch_id)
+        crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
+        rejected = {row.path: (row.length, row.modified, *problems[row.path]) for row in found if row.path in problems}
+        if rejected:
+            tables.append_once(quarantined_files(spark, dataset, rejected, batch_id), files_table,
+                               f"landing-files-{dataset}", batch_id)
+        for reason, _ in problems.values():
+            set_aside[reason] = set_aside.get(reason, 0) + 1
+
+    new_files = process_available(landing.file_stream(spark, folder), config.checkpoint(table_key), write_batch,
+                                  f"bronze {dataset}")
     written = incremental.written_since(spark, table, before)
     stats = RunStats(
-        dataset, rows_read=new_files, rows_written=written.rows, input=f"{new_files} new files in {landing}",
-        delta_version=written.version,
+        dataset, rows_read=new_files, rows_written=written.rows, rows_quarantined=sum(set_aside.values()),
+        input=f"{new_files} new files in {folder}", quarantined_by_rule=set_aside, delta_version=written.version,
     )
-    if new_files:
-        print(f"bronze {dataset}: {new_files} new files, {written.rows} records -> {table}")
-    else:
-        print(f"bronze {dataset}: nothing new in {landing}")
+    if not new_files:
+        print(f"bronze {dataset}: nothing new in {folder}")
+        return stats
+    aside = ", ".join(f"{reason} {n}" for reason, n in sorted(set_aside.items()))
+    print(f"bronze {dataset}: {new_files} new files, {written.rows} records -> {table}"
+          + (f"; files quarantined: {aside} -> {files_table}" if aside else ""))
     return stats
 
 
+def check_share(stats: list[RunStats], max_share: float) -> None:
+    """Stop (after the good files are in) when too large a share of the new files was set aside."""
+    files, aside = sum(s.rows_read for s in stats), sum(s.rows_quarantined for s in stats)
+    if files >= MIN_FILES_FOR_SHARE and aside > max_share * files:
+        raise QualityError(
+            f"{aside} of {files} new landing files ({aside / files:.1%}) were quarantined, more than "
+            f"{max_share:.1%}; the others were ingested (see quarantine/landing_files)", stats
+        )
+
+
 def main(spark, config, args):
-    return [ingest(spark, config, dataset, key) for dataset, key in DATASETS.items()]
+    stats = [ingest(spark, config, dataset, key) for dataset, key in DATASETS.items()]
+    max_share = getattr(args, "max_quarantined_share", None)
+    check_share(stats, config.max_quarantined_share if max_share is None else max_share)
+    return stats
 
 
 def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("bronze", __doc__)
+    add_share_option(parser)
     return run_job("bronze", parser, main, argv)
 
 

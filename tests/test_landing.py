@@ -1,6 +1,6 @@
 from chispa import assert_df_equality
 
-from pipeline.transforms.landing import split_records
+from pipeline.transforms.landing import number_lines, split_records
 
 BROKEN_ARRAY = '[{"orderId": 1},\n {"orderId": 2'
 
@@ -31,3 +31,25 @@ def test_json_lines_array_and_broken_files_become_ordered_records(spark):
         "source_file string, record_index int, raw string",
     )
     assert_df_equality(split_records(files), expected, ignore_nullable=True)
+
+
+def test_lines_read_in_blocks_are_numbered_across_the_blocks_of_their_file(spark):
+    # As Spark's line reader gives two files: a.jsonl in blocks starting at bytes 0 and 100
+    # (given out of order), b.jsonl in one block. One partition keeps each block's lines together.
+    lines = spark.createDataFrame(
+        [
+            ("a.jsonl", 100, '{"n": 3}'), ("a.jsonl", 100, "   "), ("a.jsonl", 100, '{"n": 4}'),
+            ("a.jsonl", 0, '\ufeff{"n": 0}'), ("a.jsonl", 0, ""), ("a.jsonl", 0, '{"n": 1}'), ("a.jsonl", 0, '{"n": 2}'),
+            ("b.jsonl", 0, '{"n": 5}'),
+        ],
+        "source_file string, block_start long, raw string",
+    ).coalesce(1)
+    # a.jsonl's first block holds three non-blank lines (0-2), so its second block starts at 3.
+    expected = spark.createDataFrame(
+        [
+            ("a.jsonl", 0, '{"n": 0}'), ("a.jsonl", 1, '{"n": 1}'), ("a.jsonl", 2, '{"n": 2}'),
+            ("a.jsonl", 3, '{"n": 3}'), ("a.jsonl", 4, '{"n": 4}'), ("b.jsonl", 0, '{"n": 5}'),
+        ],
+        "source_file string, record_index int, raw string",
+    )
+    assert_df_equality(number_lines(lines), expected, ignore_nullable=True, ignore_row_order=True)

@@ -20,7 +20,10 @@ TABLE_KEYS = (
     "quarantine_orders",
     "gold_conversations",
     "gold_daily_kpis",
+    "quarantine_landing_files",
 )
+# Tables a config may leave out (configs written before they existed).
+TABLE_DEFAULTS = {"quarantine_landing_files": "quarantine/landing_files"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CO
     partitions = raw.get("shuffle_partitions")
     if not is_number(partitions, int) or partitions < 1:
         raise PipelineError(f"malformed config {path}: 'shuffle_partitions' must be a positive integer")
-    tables = raw.get("tables", {})
+    tables = {**TABLE_DEFAULTS, **raw.get("tables", {})}
     missing = [key for key in TABLE_KEYS if not isinstance(tables.get(key), str)]
     if missing or set(tables) - set(TABLE_KEYS):
         raise PipelineError(

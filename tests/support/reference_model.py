@@ -80,7 +80,10 @@ def _read_file(path: str) -> list[dict]:
     with open(path, "rb") as f:
         data = f.read()
     if path.endswith(".gz"):
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError):  # truncated or corrupt: bronze sets the whole file aside
+            return []
     text = data.decode("utf-8-sig", errors="replace")  # a leading byte order mark is dropped
 
     if text.lstrip(JSON_WHITESPACE).startswith("["):

@@ -1,0 +1,117 @@
+"""Landing files: list the new ones, read them into raw records, and tell the
+files that cannot be read from the others.
+
+Files are found at any depth below a landing folder; names starting with `.`
+or `_` (Spark's rule for hidden files) and names that do not end in .json,
+.jsonl, .json.gz or .jsonl.gz (so also .tmp, .part, .crdownload) are skipped.
+A small file is read whole and split into records (JSON Lines or a JSON
+array); a large JSON Lines file is read line by line, in blocks (splittable
+when not compressed), so memory never depends on a file's size.
+"""
+
+import gzip
+from dataclasses import dataclass
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
+# Read whole up to this size on disk (compressed files expand about tenfold).
+WHOLE_FILE_MAX_BYTES = {"plain": 64 << 20, "gzip": 8 << 20}
+LANDING_FILE_SCHEMA = (
+    "dataset string, path string, size long, modification_time timestamp, reason string, error string, "
+    "ingest_batch long, quarantined_at timestamp"
+)
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: str
+    size: int
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.endswith(".gz")
+
+    @property
+    def large(self) -> bool:
+        return self.size > WHOLE_FILE_MAX_BYTES["gzip" if self.compressed else "plain"]
+
+
+def file_stream(spark: SparkSession, landing: str) -> DataFrame:
+    """A stream of the landing files: path, length, modificationTime. The
+    binaryFile source reads no file content when that column is not selected."""
+    return (
+        spark.readStream.format("binaryFile")
+        .schema("path string, modificationTime timestamp, length long, content binary")
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", LANDING_GLOB)
+        .load(landing)
+        .select("path", "length", "modificationTime")
+    )
+
+
+def glob_escaped(path: str) -> str:
+    """A path as a literal for Spark's readers, which expand glob characters."""
+    return "".join("\\" + c if c in "{}[]*?\\" else c for c in path)
+
+
+def first_character(spark: SparkSession, file: LandingFile) -> str:
+    """The first non-blank character of a file ('' for none), read from its first bytes."""
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    path = hadoop.Path(file.path)
+    stream = path.getFileSystem(spark._jsc.hadoopConfiguration()).open(path)
+    try:
+        head = bytes(spark._jvm.org.apache.commons.io.IOUtils.toByteArray(stream, min(file.size, 4096)))
+    finally:
+        stream.close()
+    if file.compressed:
+        head = gzip.decompressobj(16 + gzip.zlib.MAX_WBITS).decompress(head)
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")[:1]
+
+
+def read_whole(spark: SparkSession, files: list[LandingFile]) -> DataFrame:
+    """(source_file, content): each file as one text."""
+    whole = spark.read.format("text").option("wholetext", "true").load([glob_escaped(f.path) for f in files])
+    return whole.select(F.col("_metadata.file_path").alias("source_file"), F.col("value").alias("content"))
+
+
+def read_lines(spark: SparkSession, files: list[LandingFile]) -> DataFrame:
+    """(source_file, block_start, raw): each line, with the start of the block it was read in."""
+    lines = spark.read.format("text").load([glob_escaped(f.path) for f in files])
+    return lines.select(
+        F.col("_metadata.file_path").alias("source_file"),
+        F.col("_metadata.file_block_start").alias("block_start"),
+        F.col("value").alias("raw"),
+    )
+
+
+def root_cause(err: Exception) -> str:
+    """The innermost Java cause of a Spark error, as one line (e.g. java.io.EOFException: ...)."""
+    java = getattr(err, "java_exception", None) or getattr(err, "_origin", None)
+    if java is None:
+        return (str(err).strip().splitlines() or [type(err).__name__])[0]
+    while java.getCause() is not None:
+        java = java.getCause()
+    return str(java.toString()).splitlines()[0]
+
+
+def unreadable(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:
+    """(reason, error) when the file cannot be read through to its end, else None."""
+    try:
+        spark.read.format("text").load(glob_escaped(file.path)).count()
+    except (Py4JJavaError, PySparkException) as err:
+        error = root_cause(err)
+        denied = "denied" in error.lower()
+        return ("corrupt_compressed_file" if file.compressed and not denied else "unreadable_file"), error
+    return None
+
+
+def array_too_large(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:
+    """A large file that is one JSON array: it cannot be split by lines (its own parser path is still to come)."""
+    if file.large and first_character(spark, file) == "[":
+        limit = WHOLE_FILE_MAX_BYTES["gzip" if file.compressed else "plain"] >> 20
+        return "array_file_too_large", f"a JSON array file of {file.size} bytes; arrays are read whole up to {limit} MiB"
+    return None
