@@ -21,13 +21,13 @@ PRIMARY_KEYS = {"gold_conversations": ("order_id",)}
 
 def main(spark, config, args):
     settings = publish.settings_from_env()
-    tables = {}
+    published = {}  # config key -> PostgreSQL table name
     for key in sorted(k for k in config.tables if k.startswith("gold_")):
         if tables.exists(spark, config.table(key)):
-            tables[key] = config.table_name(key)
+            published[key] = config.table_name(key)
         else:  # e.g. a gold table added to the config whose job has not run yet
             print(f"publish {key}: no Delta table at {config.table(key)} yet, skipped")
-    if not tables:
+    if not published:
         raise PipelineError(f"no gold table in {config.lake}: run the gold job first")
 
     with publish.connect(spark, settings) as connection:
@@ -40,7 +40,7 @@ def main(spark, config, args):
                 name,
                 PRIMARY_KEYS.get(key, ()),
             )
-            for key, name in tables.items()
+            for key, name in published.items()
         }
         publish.replace_tables(spark, connection, list(rows))
     for name, count in rows.items():
