@@ -37,18 +37,26 @@ DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orde
 MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
 
 
-def quarantined_files(spark, dataset: str, rejected: dict, batch_id: int):
-    """Rows of quarantine/landing_files, built in the JVM from one JSON literal."""
-    rows = [{"path": path, "size": size, "modified_us": modified, "reason": reason, "error": error}
-            for path, (size, modified, reason, error) in sorted(rejected.items())]
+def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
+    """One row per file {path: (size, modified_ms)} with its (reason, error) if any,
+    built in the JVM from one JSON literal (no Python workers for a few rows)."""
+    rows = [{"path": path, "size": size, "modified_ms": modified, "reason": problems.get(path, (None, None))[0],
+             "error": problems.get(path, (None, None))[1]} for path, (size, modified) in sorted(files.items())]
     parsed = F.from_json(
-        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_us long, reason string, error string>>"
+        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_ms long, reason string, error string>>"
     )
     return spark.range(1).select(F.inline(parsed)).select(
-        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_micros("modified_us").alias("modification_time"),
+        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_millis("modified_ms").alias("modification_time"),
         "reason", "error", F.lit(batch_id).cast("long").alias("ingest_batch"),
         F.current_timestamp().alias("quarantined_at"),
     )
+
+
+def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
+    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data)."""
+    rows = tables.read(spark, manifest).where(F.col("dataset") == dataset).select(
+        "path", "size", F.unix_millis("modification_time").alias("modified")).collect()
+    return {row.path: (row.size, row.modified) for row in rows}
 
 
 def read_records(spark, files: list[landing.LandingFile]):
@@ -63,11 +71,12 @@ def read_records(spark, files: list[landing.LandingFile]):
 
 def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     folder, table = config.landing(dataset), config.table(table_key)
-    files_table = config.table("quarantine_landing_files")
+    files_table, manifest = config.table("quarantine_landing_files"), config.meta("landed_files")
     if not path_exists(spark, folder):
         raise PipelineError(f"landing folder not found: {folder}")
     tables.ensure_table(spark, table, BRONZE_SCHEMA)
     tables.ensure_table(spark, files_table, StructType.fromDDL(landing.LANDING_FILE_SCHEMA))
+    tables.ensure_table(spark, manifest, StructType.fromDDL(landing.LANDED_FILE_SCHEMA))
     before = tables.version(spark, table)
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
 
@@ -79,7 +88,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
         tables.append_once(records, table, f"bronze-{dataset}", batch_id)
 
     def write_batch(listing, batch_id):
-        found = listing.select("path", "length", F.unix_micros("modificationTime").alias("modified")).collect()
+        found = listing.select("path", "length", F.unix_millis("modificationTime").alias("modified")).collect()
         files = {row.path: landing.LandingFile(row.path, row.length) for row in found}
         problems = {path: p for path, f in files.items() if (p := landing.array_too_large(spark, f))}
         try:
@@ -92,20 +101,27 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             problems.update(unreadable)
             append([f for path, f in files.items() if path not in problems], batch_id)
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
-        rejected = {row.path: (row.length, row.modified, *problems[row.path]) for row in found if row.path in problems}
-        if rejected:
-            tables.append_once(quarantined_files(spark, dataset, rejected, batch_id), files_table,
-                               f"landing-files-{dataset}", batch_id)
+        taken = {row.path: (row.length, row.modified) for row in found}
+        rows = file_rows(spark, dataset, taken, batch_id, problems)
+        tables.append_once(rows.select(*landing.column_names(landing.LANDED_FILE_SCHEMA)), manifest,
+                           f"landed-files-{dataset}", batch_id)
+        if problems:
+            tables.append_once(rows.where(F.col("reason").isNotNull()), files_table, f"landing-files-{dataset}", batch_id)
         for reason, _ in problems.values():
             set_aside[reason] = set_aside.get(reason, 0) + 1
 
     new_files = process_available(landing.file_stream(spark, folder), config.checkpoint(table_key), write_batch,
                                   f"bronze {dataset}")
     written = incremental.written_since(spark, table, before)
+    changed = landing.changed_since_taken(spark, folder, taken_files(spark, manifest, dataset))
     stats = RunStats(
         dataset, rows_read=new_files, rows_written=written.rows, rows_quarantined=sum(set_aside.values()),
         input=f"{new_files} new files in {folder}", quarantined_by_rule=set_aside, delta_version=written.version,
+        warnings_by_rule={"file_changed_after_ingestion": len(changed)} if changed else {},
     )
+    if changed:
+        print(f"bronze {dataset}: warning: {len(changed)} files changed after they were ingested and are not read "
+              f"again (land corrections under new names): {', '.join(changed[:5])}" + (" ..." if len(changed) > 5 else ""))
     if not new_files:
         print(f"bronze {dataset}: nothing new in {folder}")
         return stats

@@ -3,7 +3,7 @@ files, a byte order mark, CRLF, a truncated gzip next to good files, a JSON
 Lines file too large to read whole, an array file too large to read whole,
 values that are no object and ids sent as 51.0. Every landed record ends in
 bronze, or its file in quarantine/landing_files with a reason; the good files
-flow in the same run and the next."""
+flow in the same run and the next; a file changed after it was taken is reported."""
 
 import gzip
 import json
@@ -113,9 +113,13 @@ def test_a_poison_file_lets_the_others_through_now_and_later(spark, lake, capsys
     (root / "later.jsonl").write_text(lines(*events(2, order=950)))
     # The sender replaces the broken transfer with a good copy under a new name.
     (root / "truncated-again.jsonl.gz").write_bytes(gzip.compress(lines(*events(50, order=640)).encode()))
+    (root / "crlf.jsonl").write_text(lines(*events(3, order=612)))  # sent again under the same name
     capsys.readouterr()
     run_in_session("bronze", lake)
-    assert f"bronze {MESSAGES}: 2 new files, 52 records" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"bronze {MESSAGES}: 2 new files, 52 records" in out
+    # A file is taken as it is when first seen: a changed one is reported, not read again.
+    assert f"bronze {MESSAGES}: warning: 1 files changed after they were ingested" in out and "crlf.jsonl" in out
     bronze = table(spark, lake, "bronze_messages")
     assert bronze.count() == sum(readable.values()) + 52
     assert table(spark, lake, "quarantine_landing_files").count() == 2  # nothing set aside twice

@@ -9,6 +9,7 @@ array); a large JSON Lines file is read line by line, in blocks (splittable
 when not compressed), so memory never depends on a file's size.
 """
 
+import fnmatch
 import gzip
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from pyspark.sql import functions as F
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 # Read whole up to this size on disk (compressed files expand about tenfold).
 WHOLE_FILE_MAX_BYTES = {"plain": 64 << 20, "gzip": 8 << 20}
+LANDED_FILE_SCHEMA = "dataset string, path string, size long, modification_time timestamp, ingest_batch long"
 LANDING_FILE_SCHEMA = (
     "dataset string, path string, size long, modification_time timestamp, reason string, error string, "
     "ingest_batch long, quarantined_at timestamp"
@@ -51,6 +53,39 @@ def file_stream(spark: SparkSession, landing: str) -> DataFrame:
         .load(landing)
         .select("path", "length", "modificationTime")
     )
+
+
+def column_names(schema: str) -> list[str]:
+    return [column.split()[0] for column in schema.split(", ")]
+
+
+def is_landing_file(relative: str) -> bool:
+    """The stream's rule for a path below a landing folder: no hidden part, a landing suffix."""
+    parts = relative.split("/")
+    name = parts[-1]
+    return not any(part.startswith((".", "_")) for part in parts) and any(
+        fnmatch.fnmatchcase(name, f"*{suffix}") for suffix in (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+    )
+
+
+def listing(spark: SparkSession, folder: str) -> dict[str, tuple[int, int]]:
+    """{path: (size, modification time in ms)} of the landing files now below `folder`."""
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    root = hadoop.Path(folder)
+    fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
+    prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
+    files, found = fs.listFiles(root, True), {}
+    while files.hasNext():
+        status = files.next()
+        path = status.getPath().toString()
+        if is_landing_file(path.removeprefix(prefix)):
+            found[path] = (status.getLen(), status.getModificationTime())
+    return found
+
+
+def changed_since_taken(spark: SparkSession, folder: str, taken: dict[str, tuple[int, int]]) -> list[str]:
+    """Files taken before (`taken`: {path: (size, ms)}) whose size or time is no longer the same."""
+    return sorted(path for path, now in listing(spark, folder).items() if path in taken and taken[path] != now)
 
 
 def glob_escaped(path: str) -> str:
