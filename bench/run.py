@@ -1,16 +1,18 @@
-"""Benchmark the pipeline as a user runs it, against a DuckDB baseline on the same files.
+"""Benchmark the pipeline as a user runs it, against two baselines on the same files.
 
     python bench/run.py [--size 1M] [--runs 3] [--keep]
 
 Generates about SIZE messages (~8 per order, every messy form) into a scratch
 lake. Each run deletes the tables and times `make run-local LAKE=...` (bronze,
-silver, gold and kpis in one Spark application, start-up included) and then
+silver, gold and kpis in one Spark application, start-up included), then
+bench/plain_spark.py (the same landing-to-gold logic as one plain PySpark job
+writing Parquet, same driver memory and JIT flag, start-up included) and
 bench/duckdb_baseline.py on the same landing files; peak memory is the largest
 process of each (the driver JVM). Step times come from the run audit table.
-Prints medians over the runs, the ratio pipeline / DuckDB, a check that both
-built the same gold rows, a no-op rerun, and an incremental run after landing
-1% more messages (new files touching existing orders) with its ratio to the
-full run.
+Prints medians over the runs, the ratios pipeline / plain Spark and pipeline /
+DuckDB, checks that all three built the same gold rows, a no-op rerun, and an
+incremental run after landing 1% more messages (new files touching existing
+orders) with its ratio to the full run.
 """
 
 import argparse
@@ -26,10 +28,11 @@ import duckdb
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.duckdb_baseline import differences  # noqa: E402
 from tools.generator import MESSAGES_PER_ORDER, generate  # noqa: E402
 
 STEPS = ("bronze", "silver", "gold", "kpis")
-TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints", "duckdb")
+TABLE_DIRS = ("bronze", "silver", "gold", "quarantine", "_meta", "_checkpoints", "duckdb", "plain_spark")
 
 # Wall time and peak RSS of one command, measured in a fresh Python process so
 # that RUSAGE_CHILDREN covers only that command's processes.
@@ -58,6 +61,24 @@ def measure(command: list[str]) -> tuple[float, float]:
 
 def run_pipeline(lake: Path) -> tuple[float, float]:
     return measure(["make", "-s", "-C", str(REPO), "run-local", f"LAKE={lake}"])
+
+
+def run_plain_spark(lake: Path) -> tuple[float, float]:
+    return measure([
+        str(REPO / ".venv" / "bin" / "spark-submit"), "--master", "local[*]", "--driver-memory", "2g",
+        "--conf", "spark.driver.extraJavaOptions=-XX:-DontCompileHugeMethods",
+        str(REPO / "bench" / "plain_spark.py"), str(lake),
+    ])
+
+
+def plain_spark_differences(lake: Path) -> int:
+    """Rows in the plain job's gold and not in the pipeline's, or the other way round."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE VIEW gold AS SELECT * EXCLUDE (conversation_date), CAST(conversation_date AS DATE) AS conversation_date "
+        f"FROM read_parquet('{lake}/plain_spark/customer_agent_conversations/**/*.parquet', hive_partitioning = true)"
+    )
+    return differences(con, lake / "gold" / "customer_agent_conversations")
 
 
 def run_duckdb(lake: Path) -> tuple[float, float]:
@@ -92,14 +113,17 @@ def main() -> None:
         size_mb = sum(f.stat().st_size for f in (lake / "landing").rglob("*") if f.is_file()) / 2**20
         print(f"lake {lake}: {messages:,} message records, {size_mb:.0f} MB of landing files")
 
-        pipeline, baseline, steps = [], [], {step: [] for step in STEPS}
+        pipeline, plain, baseline, steps = [], [], [], {step: [] for step in STEPS}
         for run in range(args.runs):
             reset(lake)
             pipeline.append(run_pipeline(lake))
             for step, seconds in step_seconds(lake).items():
                 steps[step].append(seconds)
+            plain.append(run_plain_spark(lake))
             baseline.append(run_duckdb(lake))
-            print(f"run {run + 1}: pipeline {pipeline[-1][0]:.1f} s, duckdb {baseline[-1][0]:.1f} s", flush=True)
+            print(f"run {run + 1}: pipeline {pipeline[-1][0]:.1f} s, plain spark {plain[-1][0]:.1f} s, "
+                  f"duckdb {baseline[-1][0]:.1f} s", flush=True)
+        print(f"plain spark: {plain_spark_differences(lake)} rows differ from the pipeline's gold table")
         check = subprocess.run(
             [sys.executable, str(REPO / "bench" / "duckdb_baseline.py"), str(lake), "--check"],
             capture_output=True, text=True,
@@ -113,10 +137,11 @@ def main() -> None:
         for step in STEPS:
             seconds = statistics.median(steps[step])
             print(f"  {step:<18}{seconds:>10.1f}{messages / seconds:>12,.0f}{'':>10}")
-        for name, results in (("pipeline (total)", pipeline), ("duckdb baseline", baseline)):
+        for name, results in (("pipeline (total)", pipeline), ("plain spark job", plain), ("duckdb baseline", baseline)):
             seconds, peak = median(results), max(m for _, m in results)
             print(f"{name:<20}{seconds:>10.1f}{messages / seconds:>12,.0f}{peak:>10,.0f}")
         total = median(pipeline)
+        print(f"ratio pipeline / plain spark: {total / median(plain):.2f}")
         print(f"ratio pipeline / duckdb: {total / median(baseline):.1f}")
         print("(step times are inside the one Spark application; the total adds JVM and session start-up)")
 
