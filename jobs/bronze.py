@@ -7,7 +7,6 @@ are ingested. The run fails only when more than the quarantined share allowed
 of at least MIN_FILES_FOR_SHARE new files was set aside.
 """
 
-import json
 import sys
 
 from py4j.protocol import Py4JJavaError
@@ -35,28 +34,6 @@ BRONZE_SCHEMA = StructType(
 )
 DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orders"}
 MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
-
-
-def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
-    """One row per file {path: (size, modified_ms)} with its (reason, error) if any,
-    built in the JVM from one JSON literal (no Python workers for a few rows)."""
-    rows = [{"path": path, "size": size, "modified_ms": modified, "reason": problems.get(path, (None, None))[0],
-             "error": problems.get(path, (None, None))[1]} for path, (size, modified) in sorted(files.items())]
-    parsed = F.from_json(
-        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_ms long, reason string, error string>>"
-    )
-    return spark.range(1).select(F.inline(parsed)).select(
-        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_millis("modified_ms").alias("modification_time"),
-        "reason", "error", F.lit(batch_id).cast("long").alias("ingest_batch"),
-        F.current_timestamp().alias("quarantined_at"),
-    )
-
-
-def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
-    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data)."""
-    rows = tables.read(spark, manifest).where(F.col("dataset") == dataset).select(
-        "path", "size", F.unix_millis("modification_time").alias("modified")).collect()
-    return {row.path: (row.size, row.modified) for row in rows}
 
 
 def read_records(spark, files: list[landing.LandingFile]):
@@ -102,7 +79,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             append([f for path, f in files.items() if path not in problems], batch_id)
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
         taken = {row.path: (row.length, row.modified) for row in found}
-        rows = file_rows(spark, dataset, taken, batch_id, problems)
+        rows = landing.file_rows(spark, dataset, taken, batch_id, problems)
         tables.append_once(rows.select(*landing.column_names(landing.LANDED_FILE_SCHEMA)), manifest,
                            f"landed-files-{dataset}", batch_id)
         if problems:
@@ -113,7 +90,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     new_files = process_available(landing.file_stream(spark, folder), config.checkpoint(table_key), write_batch,
                                   f"bronze {dataset}")
     written = incremental.written_since(spark, table, before)
-    changed = landing.changed_since_taken(spark, folder, taken_files(spark, manifest, dataset))
+    changed = landing.changed_since_taken(spark, folder, landing.taken_files(spark, manifest, dataset))
     stats = RunStats(
         dataset, rows_read=new_files, rows_written=written.rows, rows_quarantined=sum(set_aside.values()),
         input=f"{new_files} new files in {folder}", quarantined_by_rule=set_aside, delta_version=written.version,

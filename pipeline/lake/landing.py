@@ -11,12 +11,15 @@ when not compressed), so memory never depends on a file's size.
 
 import fnmatch
 import gzip
+import json
 from dataclasses import dataclass
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from pipeline.lake.tables import read
 
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 # Read whole up to this size on disk (compressed files expand about tenfold).
@@ -150,3 +153,25 @@ def array_too_large(spark: SparkSession, file: LandingFile) -> tuple[str, str] |
         limit = WHOLE_FILE_MAX_BYTES["gzip" if file.compressed else "plain"] >> 20
         return "array_file_too_large", f"a JSON array file of {file.size} bytes; arrays are read whole up to {limit} MiB"
     return None
+
+
+def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
+    """One row per file {path: (size, modified_ms)} with its (reason, error) if any,
+    built in the JVM from one JSON literal (no Python workers for a few rows)."""
+    rows = [{"path": path, "size": size, "modified_ms": modified, "reason": problems.get(path, (None, None))[0],
+             "error": problems.get(path, (None, None))[1]} for path, (size, modified) in sorted(files.items())]
+    parsed = F.from_json(
+        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_ms long, reason string, error string>>"
+    )
+    return spark.range(1).select(F.inline(parsed)).select(
+        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_millis("modified_ms").alias("modification_time"),
+        "reason", "error", F.lit(batch_id).cast("long").alias("ingest_batch"),
+        F.current_timestamp().alias("quarantined_at"),
+    )
+
+
+def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
+    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data)."""
+    rows = read(spark, manifest).where(F.col("dataset") == dataset).select(
+        "path", "size", F.unix_millis("modification_time").alias("modified")).collect()
+    return {row.path: (row.size, row.modified) for row in rows}
