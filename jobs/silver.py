@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -65,7 +66,9 @@ def read_new(spark, config, dataset: Dataset, full_refresh: bool) -> Batch:
     new = all_bronze.where(F.col("ingest_batch") > after)
     # Quarantine rules add their reasons; one pass over the new bronze rows then
     # caches them and counts them, per reason and per warn or fail rule.
-    parsed = quality.with_quarantine_reasons(dataset.parse(new), rules).persist()
+    # On local disk, not in memory: a first load's rows would otherwise compete
+    # with the aggregations and sorts for execution memory.
+    parsed = quality.with_quarantine_reasons(dataset.parse(new), rules).persist(StorageLevel.DISK_ONLY)
     groups = parsed.groupBy("reason").agg(F.max("ingest_batch").alias("upto"), *quality.counts(rules)).collect()
     upto = max((group["upto"] for group in groups if group["upto"] is not None), default=None)
     summary = quality.summarize(groups, rules)
