@@ -16,6 +16,7 @@ orders) with its ratio to the full run.
 """
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -64,8 +65,11 @@ def run_pipeline(lake: Path) -> tuple[float, float]:
 
 
 def run_plain_spark(lake: Path) -> tuple[float, float]:
+    venv = REPO / ".venv" / "bin"  # pip's spark-submit finds Spark and Python through the venv's PATH
     return measure([
-        str(REPO / ".venv" / "bin" / "spark-submit"), "--master", "local[*]", "--driver-memory", "2g",
+        "env", f"PATH={venv}:{os.environ['PATH']}", f"PYSPARK_PYTHON={venv / 'python'}",
+        f"PYSPARK_DRIVER_PYTHON={venv / 'python'}",
+        str(venv / "spark-submit"), "--master", "local[*]", "--driver-memory", "2g",
         "--conf", "spark.driver.extraJavaOptions=-XX:-DontCompileHugeMethods",
         str(REPO / "bench" / "plain_spark.py"), str(lake),
     ])
