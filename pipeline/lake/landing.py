@@ -19,6 +19,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pipeline import root_cause
 from pipeline.lake.tables import read
 
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -124,16 +125,6 @@ def read_lines(spark: SparkSession, files: list[LandingFile]) -> DataFrame:
         F.col("_metadata.file_block_start").alias("block_start"),
         F.col("value").alias("raw"),
     )
-
-
-def root_cause(err: Exception) -> str:
-    """The innermost Java cause of a Spark error, as one line (e.g. java.io.EOFException: ...)."""
-    java = getattr(err, "java_exception", None) or getattr(err, "_origin", None)
-    if java is None:
-        return (str(err).strip().splitlines() or [type(err).__name__])[0]
-    while java.getCause() is not None:
-        java = java.getCause()
-    return str(java.toString()).splitlines()[0]
 
 
 def unreadable(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:

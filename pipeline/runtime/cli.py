@@ -14,7 +14,7 @@ from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
-from pipeline import PipelineError
+from pipeline import PipelineError, root_cause
 from pipeline.runtime.audit import QualityError, RunStats, record_runs
 from pipeline.lake.files import local_path
 from pipeline.runtime.config import Config, is_share, load_config
@@ -62,13 +62,18 @@ def check_lake(lake: str, writes: bool = True) -> None:
 
 
 def one_line(err: Exception) -> str:
-    """An error as one line: our own message, or the first line of Spark's (or Delta's)."""
+    """An error as one line: our own message, or the first line of Spark's (or
+    Delta's) with its root cause when that says more (No space left on device)."""
     if isinstance(err, PipelineError):
         return str(err)
     if isinstance(err, Py4JJavaError):  # e.g. Delta rejecting a write that breaks a CHECK constraint
-        return str(err.java_exception).strip().splitlines()[0]
-    text = (str(err).strip().splitlines() or [""])[0]
-    return text if isinstance(err, PySparkException) else f"{type(err).__name__}: {text}"
+        text = str(err.java_exception).strip().splitlines()[0]
+    else:
+        text = (str(err).strip().splitlines() or [""])[0]
+        if not isinstance(err, PySparkException):
+            return f"{type(err).__name__}: {text}"
+    cause = root_cause(err)
+    return text if cause.split(": ", 1)[-1] in text else f"{text} ({cause})"
 
 
 def log_traceback() -> str:
@@ -77,8 +82,11 @@ def log_traceback() -> str:
     log = os.environ.get("PIPELINE_LOG_FILE")
     if not log:
         return " (rerun with --verbose for details)"
-    with open(log, "a", encoding="utf-8") as out:
-        out.write(f"{datetime.now(timezone.utc).isoformat()} pipeline error\n{traceback.format_exc()}\n")
+    try:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{datetime.now(timezone.utc).isoformat()} pipeline error\n{traceback.format_exc()}\n")
+    except OSError as err:  # e.g. the disk that filled up holds the log too
+        return f" (no log written: {err.strerror}; rerun with --verbose for details)"
     return f" (details: {log})"
 
 
