@@ -1,5 +1,6 @@
 from chispa import assert_df_equality
 
+from pipeline.lake.streams import cause
 from pipeline.transforms.landing import number_lines, split_records
 
 BROKEN_ARRAY = '[{"orderId": 1},\n {"orderId": 2'
@@ -53,3 +54,11 @@ def test_lines_read_in_blocks_are_numbered_across_the_blocks_of_their_file(spark
         "source_file string, record_index int, raw string",
     )
     assert_df_equality(number_lines(lines), expected, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_a_failed_query_is_reported_by_its_innermost_cause():
+    java = "[STREAM_FAILED] Query terminated\n\tat x\nCaused by: org.a.SparkException: task\nCaused by: java.io.IOException: No space left"
+    python = "[FOREACH_BATCH_USER_FUNCTION_ERROR] ...\nTraceback (most recent call last):\n  File x\nKeyError: 'path'\n"
+    assert cause(java) == "java.io.IOException: No space left"
+    assert cause(python) == "KeyError: 'path'"
+    assert cause("[STREAM_FAILED] one line\nmore") == "[STREAM_FAILED] one line"

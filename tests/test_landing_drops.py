@@ -41,6 +41,7 @@ def small_blocks(spark):
 def lake(tmp_path, monkeypatch, small_blocks):
     """The landing folders of one drop; {relative path: records the file holds} of the readable files."""
     monkeypatch.setitem(landing.WHOLE_FILE_MAX_BYTES, "plain", 4000)  # the large-file paths, on small files
+    monkeypatch.setitem(landing.WHOLE_FILE_MAX_BYTES, "gzip", 1000)
     root = tmp_path / "landing" / MESSAGES
     big = events(120, order=700)  # ~30 kB: read line by line, in several blocks
     files = {
@@ -54,6 +55,7 @@ def lake(tmp_path, monkeypatch, small_blocks):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     (root / "good.jsonl.gz").write_bytes(gzip.compress(lines(*events(4, order=630)).encode()))
+    (root / "big.jsonl.gz").write_bytes(gzip.compress(lines(*events(60, order=1000)).encode()))  # line by line
     (root / "truncated.jsonl.gz").write_bytes(gzip.compress(lines(*events(50, order=640)).encode())[:200])
     (root / "big-array.json").write_text(json.dumps([json.loads(e) for e in events(40, order=800)]))
     for ignored in (".hidden.jsonl", "_tmp.jsonl", "upload.jsonl.part", "upload.jsonl.tmp", "x.json.crdownload"):
@@ -62,7 +64,7 @@ def lake(tmp_path, monkeypatch, small_blocks):
     (root / ".hidden-folder" / "inside.jsonl").write_text(lines(*events(1, order=910)))
     (tmp_path / "landing" / "orders").mkdir(parents=True)
     (tmp_path / "landing" / "orders" / "orders.jsonl").write_text(lines('{"orderId": 500, "cityCode": "MAD"}'))
-    readable = {name: count for name, (_, count) in files.items()} | {"good.jsonl.gz": 4}
+    readable = {name: count for name, (_, count) in files.items()} | {"good.jsonl.gz": 4, "big.jsonl.gz": 60}
     return tmp_path, readable
 
 
@@ -74,7 +76,7 @@ def test_every_record_lands_in_bronze_or_its_file_in_quarantine(spark, lake, cap
     lake, readable = lake
     run_in_session("bronze", lake)
     out = capsys.readouterr().out
-    assert f"bronze {MESSAGES}: 8 new files, {sum(readable.values())} records" in out
+    assert f"bronze {MESSAGES}: 9 new files, {sum(readable.values())} records" in out
     assert "files quarantined: array_file_too_large 1, corrupt_compressed_file 1" in out
 
     bronze = table(spark, lake, "bronze_messages").withColumn("file", relative("source_file"))

@@ -10,8 +10,8 @@ when not compressed), so memory never depends on a file's size.
 """
 
 import fnmatch
-import gzip
 import json
+import zlib
 from dataclasses import dataclass
 
 from py4j.protocol import Py4JJavaError
@@ -107,7 +107,7 @@ def first_character(spark: SparkSession, file: LandingFile) -> str:
     finally:
         stream.close()
     if file.compressed:
-        head = gzip.decompressobj(16 + gzip.zlib.MAX_WBITS).decompress(head)
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)  # the start of a gzip stream
     return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")[:1]
 
 

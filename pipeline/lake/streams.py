@@ -2,12 +2,21 @@
 trigger(availableNow) and a checkpoint per table, each micro-batch handed to a
 function that writes it idempotently."""
 
+import re
 from collections.abc import Callable
 
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame
 
 from pipeline import PipelineError
+
+
+def cause(message: str) -> str:
+    """One line of a failed query's message that says why: the innermost Java
+    cause, else the exception line of a Python traceback, else its first line."""
+    java = re.findall(r"^Caused by: (.+)$", message, re.MULTILINE)
+    python = re.findall(r"^(?:\w+\.)*\w+(?:Error|Exception): .+$", message, re.MULTILINE)
+    return (java or python or message.splitlines() or [""])[-1 if java or python else 0]
 
 
 def process_available(
@@ -24,6 +33,5 @@ def process_available(
     try:
         query.awaitTermination()
     except StreamingQueryException as err:
-        cause = err.getMessage().splitlines()[0] if err.getMessage() else str(err)
-        raise PipelineError(f"{name} failed: {cause}") from err
+        raise PipelineError(f"{name} failed: {cause(err.getMessage() or str(err))}") from err
     return sum(progress.numInputRows for progress in query.recentProgress)
