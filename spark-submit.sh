@@ -36,6 +36,9 @@ Jars: taken from .jars/ (fetched once by 'make setup'); when that folder is miss
 $POSTGRES_PACKAGE with --packages.
 Class archive: .cds/spark.jsa (made by 'make setup', scripts/class_archive.sh), when
 present, shortens the driver JVM's start-up by several seconds.
+Logs: a failed job prints one 'error:' line; Spark's log with stack traces and the
+Python traceback go to <lake>/_meta/logs/<job>-<time>-<pid>.log (logs/ here when
+the lake is not an existing local folder).
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split, e.g. --packages
 for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's).
