@@ -96,12 +96,18 @@ export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lak
 # Spark's stack traces and a failed job's Python traceback go to one log file
 # per run: under <lake>/_meta/logs/ for an existing local lake, else logs/ here.
 lake_arg=
+conf_env=local
+case "$master" in local*) ;; *) conf_env=cluster ;; esac
 for ((i = 0; i < ${#job_args[@]}; i++)); do
   case "${job_args[i]}" in
     --lake) lake_arg=${job_args[i + 1]:-} ;;
     --lake=*) lake_arg=${job_args[i]#--lake=} ;;
+    --conf-env) conf_env=${job_args[i + 1]:-} ;;
+    --conf-env=*) conf_env=${job_args[i]#--conf-env=} ;;
   esac
 done
+# No --lake: the lake of the settings file (the job itself reports a missing or bad one).
+[ -n "$lake_arg" ] || lake_arg=$(sed -n 's/^lake *= *"\(.*\)".*/\1/p' "$here/conf/$conf_env.toml" 2>/dev/null | head -n 1 || true)
 case "$lake_arg" in
   file:*) lake_dir=${lake_arg#file:} ;;
   *:*|"") lake_dir= ;;

@@ -55,6 +55,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     tables.ensure_table(spark, files_table, StructType.fromDDL(landing.LANDING_FILE_SCHEMA))
     tables.ensure_table(spark, manifest, StructType.fromDDL(landing.LANDED_FILE_SCHEMA))
     before = tables.version(spark, table)
+    taken_before = landing.taken_files(spark, manifest, dataset)
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
 
     def append(files: list[landing.LandingFile], batch_id: int) -> None:
@@ -67,23 +68,33 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     def write_batch(listing, batch_id):
         found = listing.select("path", "length", F.unix_millis("modificationTime").alias("modified")).collect()
         files = {row.path: landing.LandingFile(row.path, row.length) for row in found}
+        for path in [path for path in files if path in taken_before]:  # re-sent under a taken name: warned below
+            del files[path]
         problems = {path: p for path, f in files.items() if (p := landing.array_too_large(spark, f))}
+        version_before = tables.version(spark, table)
+
+        def unreadable():
+            return {path: p for path, f in files.items() if path not in problems and (p := landing.unreadable(spark, f))}
+
         try:
             append([f for path, f in files.items() if path not in problems], batch_id)
         except (Py4JJavaError, PySparkException):
             # Some file cannot be read: find which, set them aside, take the others.
-            unreadable = {path: p for path, f in files.items() if path not in problems and (p := landing.unreadable(spark, f))}
-            if not unreadable:
+            found_unreadable = unreadable()
+            if not found_unreadable:
                 raise
-            problems.update(unreadable)
+            problems.update(found_unreadable)
             append([f for path, f in files.items() if path not in problems], batch_id)
+        else:
+            if tables.version(spark, table) == version_before:  # a replay after a crash: Delta skipped the
+                problems.update(unreadable())                    # append, so find the files it had set aside
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
-        taken = {row.path: (row.length, row.modified) for row in found}
+        taken = {row.path: (row.length, row.modified) for row in found if row.path in files}
         rows = landing.file_rows(spark, dataset, taken, batch_id, problems)
+        if problems:  # before the record of files taken: a replay skips the files recorded there
+            tables.append_once(rows.where(F.col("reason").isNotNull()), files_table, f"landing-files-{dataset}", batch_id)
         tables.append_once(rows.select(*landing.column_names(landing.LANDED_FILE_SCHEMA)), manifest,
                            f"landed-files-{dataset}", batch_id)
-        if problems:
-            tables.append_once(rows.where(F.col("reason").isNotNull()), files_table, f"landing-files-{dataset}", batch_id)
         for reason, _ in problems.values():
             set_aside[reason] = set_aside.get(reason, 0) + 1
 
@@ -108,20 +119,21 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     return stats
 
 
-def check_share(stats: list[RunStats], max_share: float) -> None:
+def check_share(stats: list[RunStats], max_share: float, files_table: str) -> None:
     """Stop (after the good files are in) when too large a share of the new files was set aside."""
     files, aside = sum(s.rows_read for s in stats), sum(s.rows_quarantined for s in stats)
     if files >= MIN_FILES_FOR_SHARE and aside > max_share * files:
         raise QualityError(
             f"{aside} of {files} new landing files ({aside / files:.1%}) were quarantined, more than "
-            f"{max_share:.1%}; the others were ingested (see quarantine/landing_files)", stats
+            f"{max_share:.1%}; the others were ingested (see {files_table})", stats
         )
 
 
 def main(spark, config, args):
     stats = [ingest(spark, config, dataset, key) for dataset, key in DATASETS.items()]
     max_share = getattr(args, "max_quarantined_share", None)
-    check_share(stats, config.max_quarantined_share if max_share is None else max_share)
+    check_share(stats, config.max_quarantined_share if max_share is None else max_share,
+                config.table("quarantine_landing_files"))
     return stats
 
 

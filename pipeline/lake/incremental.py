@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import reduce
 
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from pipeline.lake.tables import change_feed_enabled, exists, version
@@ -104,9 +106,15 @@ def changed_values(spark: SparkSession, path: str, after: int | None, upto: int,
     no watermark, a table recreated behind it, or a commit that rewrote it."""
     if after is None or after > upto:
         return None
-    operations = set(history_since(spark, path, after, "operation"))
+    if after == upto:
+        return []
+    history = DeltaTable.forPath(spark, path).history(version(spark, path) - after)
+    operations = {row.operation for row in history.where(f"version <= {upto}").select("operation").collect()}
     if operations <= NO_DATA_CHANGE:
         return []
     if not operations <= DESCRIBED_BY_CHANGE_FEED or not change_feed_enabled(spark, path):
         return None
-    return sorted(row[0] for row in changes(spark, path, after, upto).select(column).distinct().collect())
+    try:
+        return sorted(row[0] for row in changes(spark, path, after, upto).select(column).distinct().collect())
+    except (Py4JJavaError, PySparkException):  # the change files or versions are gone (VACUUM, log retention)
+        return None

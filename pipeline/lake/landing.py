@@ -127,20 +127,30 @@ def read_lines(spark: SparkSession, files: list[LandingFile]) -> DataFrame:
     )
 
 
+def read_problem(file: LandingFile, error: str) -> tuple[str, str]:
+    """(reason, error) of a file that could not be read."""
+    io_problem = any(word in error for word in ("denied", "Denied", "FileNotFound", "No such file"))
+    return ("corrupt_compressed_file" if file.compressed and not io_problem else "unreadable_file"), error
+
+
 def unreadable(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:
     """(reason, error) when the file cannot be read through to its end, else None."""
     try:
         spark.read.format("text").load(glob_escaped(file.path)).count()
     except (Py4JJavaError, PySparkException) as err:
-        error = root_cause(err)
-        denied = "denied" in error.lower()
-        return ("corrupt_compressed_file" if file.compressed and not denied else "unreadable_file"), error
+        return read_problem(file, root_cause(err))
     return None
 
 
 def array_too_large(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:
     """A large file that is one JSON array: it cannot be split by lines (its own parser path is still to come)."""
-    if file.large and first_character(spark, file) == "[":
+    if not file.large:
+        return None
+    try:
+        first = first_character(spark, file)
+    except (zlib.error, Py4JJavaError, PySparkException) as err:  # not gzip after all, gone, no permission
+        return read_problem(file, root_cause(err))
+    if first == "[":
         limit = WHOLE_FILE_MAX_BYTES["gzip" if file.compressed else "plain"] >> 20
         return "array_file_too_large", f"a JSON array file of {file.size} bytes; arrays are read whole up to {limit} MiB"
     return None
@@ -163,6 +173,6 @@ def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
 
 def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
     """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data)."""
-    rows = read(spark, manifest).where(F.col("dataset") == dataset).select(
+    rows = read(spark, manifest).where(F.col("dataset") == dataset).orderBy(F.desc("ingest_batch")).select(
         "path", "size", F.unix_millis("modification_time").alias("modified")).collect()
-    return {row.path: (row.size, row.modified) for row in rows}
+    return {row.path: (row.size, row.modified) for row in rows}  # the first batch that took a path wins

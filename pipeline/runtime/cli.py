@@ -137,8 +137,8 @@ def run_job(
                     run_step(spark, config, args, step, step_body)
                 else:
                     step_body(spark, config, args)
-    except PipelineError as err:
-        print(f"{step}: error: {err}", file=sys.stderr)
+    except PipelineError as err:  # one that wraps a Spark failure (a stream's) logs its trace too
+        print(f"{step}: error: {err}{log_traceback() if err.__cause__ else ''}", file=sys.stderr)
         return 1
     except Exception as err:  # anything unexpected: one line here, the stack trace in the log
         if args.verbose:
@@ -161,5 +161,7 @@ def share(text: str) -> float:
 def add_share_option(parser) -> None:
     parser.add_argument(
         "--max-quarantined-share", type=share, metavar="SHARE",
-        help="stop silver when more than this share of a batch would be quarantined (default: from the config)",
+        help="stop silver before writing when more than this share of a batch would be quarantined; fail bronze "
+        "(after ingesting the good files) when more than this share of 20 or more new files was set aside "
+        "(default: from the config)",
     )

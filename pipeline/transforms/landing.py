@@ -16,7 +16,8 @@ BOM = "^\uFEFF"
 def split_records(files: DataFrame) -> DataFrame:
     """(source_file, content) per file -> (source_file, record_index, raw) per record."""
     content = F.regexp_replace(F.col("content"), BOM, "")
-    elements = F.from_json(content, "array<string>")
+    # A null element is the JSON text null (from_json makes it a SQL NULL).
+    elements = F.transform(F.from_json(content, "array<string>"), lambda e: F.coalesce(e, F.lit("null")))
     lines = F.filter(F.split(content, r"\r\n?|\n"), lambda line: line.rlike(r"\S"))
     records = F.when(content.rlike(r"^\s*\["), F.coalesce(elements, F.array(content))).otherwise(lines)
     return files.select("source_file", F.posexplode(records).alias("record_index", "raw"))

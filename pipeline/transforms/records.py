@@ -33,7 +33,7 @@ def json_problem(raw: Column, parsed: Column) -> Column:
 def to_id(value: Column) -> Column:
     """A whole-number id: a JSON integer, an integral float (51.0) or such a
     string ("51", "51.0"), fitting a long; else null."""
-    whole = F.regexp_extract(value, r"^(-?[0-9]+)(\.0+)?$", 1)
+    whole = F.regexp_extract(value, r"^(-?[0-9]+)(\.0+)?\z", 1)  # \z: $ would allow a final newline
     return F.when(whole != "", whole.try_cast("long"))
 
 
