@@ -113,3 +113,14 @@ def test_late_files_update_the_right_rows(spark, lake):
     row = after[silver["order_id"]]
     assert row["city_code"] == "NEW" and row["priority"] is True
     assert row["conversation_date"] < target["conversation_date"]
+
+
+def test_an_order_without_messages_stops_nothing_and_gold_records_that_it_saw_it(spark, lake):
+    """Silver orders change, no conversation does: gold's MERGE has no row to
+    write. It still commits its watermark, so the next run has nothing to do."""
+    (lake / "landing/orders/no-messages.jsonl").write_text('{"orderId": 987654321, "cityCode": "ZZZ"}\n')
+    gold_rows = table(spark, lake, "gold_conversations").count()
+    output = run_pipeline(lake)
+    assert "gold customer_agent_conversations: 0 new and 0 updated conversations" in output
+    assert table(spark, lake, "gold_conversations").count() == gold_rows
+    assert "gold customer_agent_conversations: silver unchanged, nothing to do" in run_pipeline(lake)

@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pipeline.lake.tables import change_feed_enabled, exists, version
 
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+SKIP_EMPTY_COMMITS = "spark.databricks.delta.skipRecordingEmptyCommits"
 # Commits that change no data, and those whose changes the change feed describes.
 NO_DATA_CHANGE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
 DESCRIBED_BY_CHANGE_FEED = NO_DATA_CHANGE | {"MERGE", "DELETE", "UPDATE"}
@@ -48,12 +49,16 @@ def last_watermark(spark: SparkSession, path: str, key: str, depth: int = 100) -
 
 @contextmanager
 def recording(spark: SparkSession, watermark: dict):
-    """Attach `watermark` (as JSON) to the Delta commits made inside the block."""
+    """Attach `watermark` (as JSON) to the Delta commits made inside the block.
+    A write that changes no row (a MERGE of changes that touch no conversation)
+    still commits, so that the watermark advances: Delta skips such commits by default."""
     spark.conf.set(USER_METADATA, json.dumps(watermark, sort_keys=True))
+    spark.conf.set(SKIP_EMPTY_COMMITS, "false")
     try:
         yield
     finally:
         spark.conf.unset(USER_METADATA)
+        spark.conf.unset(SKIP_EMPTY_COMMITS)
 
 
 def history_since(spark: SparkSession, path: str, after_version: int, column: str) -> list:
