@@ -18,9 +18,14 @@ SIZE ?= 1M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
 LAST ?= 10
+THRIFT_PORT ?= 10000
+CONNECT_PORT ?= 15002
+SERVE_PID ?= logs/serve.pid
+# more options of spark-submit.sh serve, e.g. SERVE_OPTS="--allow-writes --bind 0.0.0.0"
+SERVE_OPTS ?=
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -70,8 +75,17 @@ publish: setup  ## copy the gold tables to PostgreSQL (settings from PGHOST, PGP
 export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_agent_conversations.csv
 	$(call SUBMIT,export_csv)
 
-sql: setup  ## ad-hoc Spark SQL: make sql Q="SELECT ..." (no Q: interactive shell)
-	$(call SUBMIT,sql) $(if $(Q),--execute "$(Q)")
+sql: setup  ## Spark's spark-sql shell on LAKE, tables by name; make sql Q="SELECT ..." or F=file.sql runs and exits
+	$(call SUBMIT,sql) $(if $(Q),-e "$(Q)") $(if $(F),-f "$(F)")
+
+serve: setup  ## JDBC/ODBC (THRIFT_PORT) and Spark Connect (CONNECT_PORT) SQL endpoints on LAKE, in the background, read-only
+	./scripts/serve.sh start $(SERVE_PID) --lake "$(LAKE)" --master "$(MASTER)" --thrift-port $(THRIFT_PORT) --connect-port $(CONNECT_PORT) $(SERVE_OPTS)
+
+serve-stop:  ## stop the endpoints of make serve (waits until the ports are free)
+	./scripts/serve.sh stop $(SERVE_PID)
+
+beeline: setup  ## beeline on the JDBC endpoint of make serve; Q="SELECT ..." runs one statement
+	./scripts/beeline.sh $(THRIFT_PORT) $(if $(Q),-e "$(Q)")
 
 status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows and last update
 	$(call SUBMIT,status) --runs $(LAST)

@@ -4,7 +4,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
 POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
-JOBS="all bronze silver gold kpis report optimize sql publish export_csv status"
+JOBS="all bronze silver gold kpis report optimize sql serve publish export_csv status"
 
 usage() {
   cat <<USAGE
@@ -18,7 +18,8 @@ Jobs:
   kpis       build gold.customer_care_daily_kpis from gold (only the days that changed)
   report     write the static HTML report <lake>/reports/index.html from the gold tables
   optimize   compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
-  sql        run ad-hoc Spark SQL on the lake's tables (-e "SELECT ..." or an interactive shell)
+  sql        Spark's spark-sql shell on the lake's tables by name (-e "SELECT ...", -f file.sql)
+  serve      Thrift JDBC/ODBC (port 10000) and Spark Connect (15002) endpoints on the lake
   publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
   export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
   status     the last runs (_meta/pipeline_runs) and every table's version, rows and last update
@@ -152,12 +153,14 @@ options=(
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
 
-# spark-submit does not pass the terminal's input on to a Python driver, so the
-# interactive SQL shell runs in Python and starts Spark with the same options.
-if [ "$job" = sql ] && ! printf '%s\n' "${job_args[@]}" | grep -qE '^(-e|--execute|-h|--help)'; then
-  python=${PYSPARK_DRIVER_PYTHON:-${PYSPARK_PYTHON:-python3}}
-  export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-  export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
-  exec "$python" "$here/jobs/$job.py" "${job_args[@]}"
-fi
+case "$job" in
+  sql)  # jobs/sql.py registers the lake's tables, then becomes spark-sql with these options
+    export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+    export PIPELINE_SUBMIT="$(printf '%q ' "$submit" "${options[@]}")"
+    exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/sql.py" "${job_args[@]}" ;;
+  serve)  # the Thrift server loads Delta's catalog from the driver's own class path
+    "$here/scripts/build_sql_guard.sh"
+    options+=(--driver-class-path "$(ls "$here"/.jars/*.jar "$here/build/sql-guard.jar" 2>/dev/null | paste -sd:)")
+    [ -f "$here/.jars/.complete" ] || options+=(--jars "$here/build/sql-guard.jar") ;;
+esac
 exec "$submit" "${options[@]}" "$here/jobs/$job.py" "${job_args[@]}"

@@ -1,71 +1,75 @@
-"""Ad-hoc Spark SQL over the lake: tables are addressable as <layer>.<name>,
-e.g. gold.customer_agent_conversations or silver.customer_agent_messages."""
+"""Ad-hoc SQL on the lake in Spark's own spark-sql shell: line editing, history,
+multi-line statements, -e "SQL", -f file.sql, -S (silent), --hiveconf
+hive.cli.print.header=true for column names. Delta is configured and the lake's
+tables have names: gold.customer_agent_conversations, silver.orders,
+quarantine.landing_files, meta.pipeline_runs, ... (SHOW TABLES IN gold).
+Options other than the ones below go to spark-sql (spark-sql --help lists them)."""
 
-import logging
+import hashlib
+import os
+import shlex
 import sys
+import tempfile
 
-from pyspark.logger import PySparkLogger
+from pipeline.lake import catalog
+from pipeline.lake.files import local_path
+from pipeline.runtime.cli import check_lake, job_parser, one_line
+from pipeline.runtime.config import Config, load_config
+from pipeline.runtime.session import create_session, session_settings
 
-from pipeline.lake import tables
-from pipeline.runtime.cli import job_parser, positive_int, run_job
-
-
-def register_tables(spark, config) -> list[str]:
-    """Create a database per layer and point a table at each Delta table that exists."""
-    names = []
-    for key, relative in sorted(config.tables.items()):
-        path = config.table(key)
-        if not tables.exists(spark, path):
-            continue
-        layer, name = relative.split("/", 1)
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {layer}.{name} USING delta LOCATION '{path}'")
-        names.append(f"{layer}.{name}")
-    return names
+SQL_SHELL = "org.apache.spark.sql.hive.thriftserver.SparkSQLCLIDriver"
 
 
-def shell(spark) -> None:
-    """A minimal SQL prompt: statements end with ';', an empty line or 'exit' quits."""
-    # PySpark logs every failed statement with its Java stack; the shell prints one line.
-    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    buffer = []
-    while True:
-        try:
-            line = input("sql> " if not buffer else "...> ")
-        except EOFError:
-            print()
-            return
-        if not buffer and line.strip().lower() in ("", "exit", "quit"):
-            return
-        buffer.append(line)
-        if line.rstrip().endswith(";"):
-            run_statement(spark, "\n".join(buffer).rstrip().rstrip(";"))
-            buffer = []
-
-
-def run_statement(spark, statement: str, rows: int = 50) -> None:
+def existing_tables(config: Config, submit: list[str]) -> dict[str, str]:
+    """The lake's tables that exist now. Remote lakes are asked through a short
+    Spark session (Hadoop's file systems live in the JVM)."""
+    tables = config.named_tables()
+    spark = None
+    if local_path(config.lake) is None:
+        os.environ["PYSPARK_SUBMIT_ARGS"] = shlex.join(submit[1:] + ["pyspark-shell"])
+        spark = create_session("customer-care-sql-catalog", config)
     try:
-        spark.sql(statement).show(rows, truncate=False)
-    except Exception as err:  # a typo in the shell must not end the session
-        print(f"error: {str(err).strip().splitlines()[0]}")
+        return {name: path for name, path in tables.items() if catalog.is_delta_table(spark, path)}
+    finally:
+        if spark is not None:
+            spark.stop()
 
 
-def main(spark, config, args):
-    names = register_tables(spark, config)
-    if args.execute:
-        spark.sql(args.execute).show(args.rows, truncate=False)
-    else:
-        print("tables: " + (", ".join(names) or "none yet (run the jobs first)"))
-        shell(spark)
-    return []
+def write_init_file(config: Config, tables: dict[str, str], folder: str) -> str:
+    """The statements spark-sql runs first (-i): a database per layer, a name per
+    table. One file per lake, replaced whole, so sessions leave none behind."""
+    statements = [catalog.database(name) for name in dict.fromkeys(n.split(".")[0] for n in tables)]
+    statements += [catalog.registration(name, path) for name, path in tables.items()]
+    path = os.path.join(folder, f"init-{hashlib.sha1(config.lake.encode()).hexdigest()[:12]}.sql")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".init-", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write("".join(f"{statement};\n" for statement in statements))
+    os.replace(temporary, path)
+    return path
 
 
-def cli(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = job_parser("sql", __doc__)
-    parser.add_argument("-e", "--execute", metavar="SQL", help="run one statement and print its result")
-    parser.add_argument("--rows", type=positive_int, default=50, help="rows to print (default: 50)")
-    return run_job("sql", parser, main, argv, writes=False)
+    parser.allow_abbrev = False  # --conf is spark-sql's, not an abbreviation of --conf-env
+    args, shell_args = parser.parse_known_args(argv)
+    submit = shlex.split(os.environ.get("PIPELINE_SUBMIT", ""))
+    if not submit:
+        print("sql: error: run it through spark-submit.sh sql (or make sql)", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.conf_env, args.lake)
+        check_lake(config.lake, writes=False)
+        settings = session_settings(config, catalog.catalog_settings())
+        init = write_init_file(config, existing_tables(config, submit), settings["spark.sql.warehouse.dir"])
+    except Exception as err:
+        print(f"sql: error: {one_line(err)}", file=sys.stderr)
+        return 1
+    confs = [f"--conf={key}={value}" for key, value in settings.items()]
+    if args.verbose:
+        confs.append("--verbose")
+    os.execvp(submit[0], [*submit, *confs, "--class", SQL_SHELL, "-i", init, *shell_args])
+    return 0  # not reached
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    sys.exit(main())

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from jobs import sql, status
+from jobs import serve, status
 from pipeline.runtime.config import REPO_ROOT
 
 
@@ -66,7 +66,7 @@ def test_empty_landing_folders_are_not_an_error(tmp_path):
 
 
 def test_counts_must_be_positive(capsys):
-    for cli, option in ((status.cli, "--runs"), (sql.cli, "--rows")):
+    for cli, option in ((status.cli, "--runs"), (serve.cli, "--refresh")):
         with pytest.raises(SystemExit) as exit_:
             cli([option, "0"])
         assert exit_.value.code == 2

@@ -2,7 +2,6 @@
 pure-Python reference model of the contract (tests/support/reference_model.py)."""
 
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from chispa import assert_df_equality
 
 from tools.generator import generate
 from tests.support import reference_model
-from tests.support.lakes import assert_gold_matches_reference, run_job, run_pipeline, table, versions
+from tests.support.lakes import assert_gold_matches_reference, run_pipeline, table, versions
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
@@ -71,18 +70,6 @@ def test_rerun_without_new_files_writes_nothing(spark, lake):
     before = versions(spark, lake)
     run_pipeline(lake)
     assert versions(spark, lake) == before
-
-
-def test_sql_finds_the_tables_by_name_in_one_statement_and_in_the_shell(lake):
-    expected = reference_model.build_expected(str(lake))
-    output = run_job("sql", lake, "--execute", "SELECT count(*) AS n FROM gold.customer_agent_conversations")
-    assert re.search(rf"\|\s*{len(expected['gold'])}\s*\|", output)
-
-    statements = "SELECT reason, count(*) AS n\nFROM quarantine.customer_agent_messages GROUP BY reason;\nSELECT nope;\n"
-    output = run_job("sql", lake, stdin=statements)
-    assert "tables: bronze.customer_agent_messages, bronze.orders, gold.customer_agent_conversations" in output
-    assert re.search(r"\|\s*null_order_id\s*\|", output)
-    assert "error: " in output  # a bad statement is reported and the shell goes on to end normally
 
 
 def late_message(order_id, customer_id, agent_id, at):

@@ -114,13 +114,14 @@ def run_job(
     body: JobBody | dict[str, JobBody],
     argv: list[str] | None = None,
     writes: bool = True,
+    settings: Callable[[argparse.Namespace], dict[str, str]] | None = None,
 ) -> int:
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
     `body` may be several named steps (the `all` job): they share the session,
     and each runs under its own job lock and writes its own audit rows, exactly
     as when run as separate jobs. Read-only jobs pass writes=False: no lock, no
-    audit row."""
+    audit row. `settings` adds Spark settings that depend on the arguments."""
     args = parser.parse_args(argv)
     steps = body if isinstance(body, dict) else {job: body}
     step, started = job, time.monotonic()
@@ -131,7 +132,7 @@ def run_job(
         for step, step_body in steps.items():
             with job_lock(config.lake, step) if writes else nullcontext():
                 if spark is None:
-                    spark = create_session(f"customer-care-{job}", config)
+                    spark = create_session(f"customer-care-{job}", config, settings(args) if settings else None)
                     spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
                 if writes:
                     run_step(spark, config, args, step, step_body)

@@ -22,6 +22,8 @@ TABLE_KEYS = (
     "gold_daily_kpis",
     "quarantine_landing_files",
 )
+# Tables of <lake>/_meta, by name: the audit of every run and bronze's manifest of taken files.
+META_TABLES = ("pipeline_runs", "landed_files")
 # Tables a config may leave out (configs written before they existed).
 TABLE_DEFAULTS = {"quarantine_landing_files": "quarantine/landing_files"}
 
@@ -53,6 +55,17 @@ class Config:
 
     def meta(self, name: str) -> str:
         return f"{self.lake}/_meta/{name}"
+
+    def named_tables(self) -> dict[str, str]:
+        """Every table of the lake by its SQL name (<layer>.<table>, meta.* for
+        _meta) -> location: what spark-sql and `make serve` register."""
+        names = {}
+        for key in TABLE_KEYS:
+            layer, name = self.tables[key].strip("/").split("/", 1)
+            names[f"{layer}.{name.replace('/', '_')}"] = self.table(key)
+        for name in META_TABLES:
+            names[f"meta.{name}"] = self.meta(name)
+        return names
 
 
 def resolve_lake(lake: str) -> str:

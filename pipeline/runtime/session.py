@@ -15,16 +15,23 @@ def local_delta_jars() -> str:
     return ",".join(str(jar) for jar in sorted(Path(JARS_DIR).glob("*.jar")))
 
 
+def session_settings(config: Config, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The Spark settings of every session of the project, spark-sql's and the
+    SQL server's included: Delta, UTC, the config's [spark] table, then `extra`."""
+    return {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # Dates and timestamps must never depend on the machine's time zone.
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(config.shuffle_partitions),
+        **config.spark,
+        **(extra or {}),
+    }
+
+
 def create_session(app_name: str, config: Config, extra: dict[str, str] | None = None) -> SparkSession:
     """A Delta-enabled session in UTC; master and jars come from spark-submit or `extra`."""
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        # Dates and timestamps must never depend on the machine's time zone.
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
-    )
-    for key, value in {**config.spark, **(extra or {})}.items():
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in session_settings(config, extra).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
