@@ -129,20 +129,36 @@ def lease_object(s3, prefix, owner, expires_at):
     )
 
 
-def test_pipeline_on_s3_equals_the_reference_model_then_drops_and_reruns(s3, drops, spark, tmp_path):
-    """First drop, second drop (over a lease left by a killed run), a rerun
-    that changes nothing: after each, the lake equals the reference model."""
+def concurrently(s3, job, prefix, runs=2):
+    """Start `runs` runs of the job at once; [(exit code, output)] when all ended."""
+    processes = [
+        subprocess.Popen(
+            [str(REPO_ROOT / "spark-submit.sh"), job, "--lake", f"s3a://{BUCKET}/{prefix}"],
+            cwd=REPO_ROOT, env=s3.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for _ in range(runs)
+    ]
+    return [(process.wait(timeout=600), process.communicate()[0]) for process in processes]
+
+
+def test_pipeline_on_s3_equals_the_reference_model_over_drops_concurrent_runs_and_a_rerun(s3, drops, spark, tmp_path):
+    """First drop; second drop with a lease left by a killed run and two runs at
+    once; a rerun that changes nothing. After each the lake equals the reference
+    model: no row lost or doubled."""
     s3.upload(drops[0], "lake")
     assert_succeeded(*run(s3, "all", "lake"))
     assert_gold_matches_reference(spark, s3.download("lake", tmp_path / "first"))
     assert s3.keys(f"lake/{LEASE}") == []  # released at the end
 
-    # A run killed with kill -9 leaves its lease behind; once expired, the next run takes it over.
+    # A run killed with kill -9 leaves its lease behind. Two runs start at once:
+    # one takes the expired lease over, the other is refused with one line.
     lease_object(s3, "lake", "all on a-dead-host pid 1", datetime.now(timezone.utc) - timedelta(seconds=5))
     s3.upload(drops[1], "lake")
-    code, output = run(s3, "all", "lake")
-    assert_succeeded(code, output)
-    assert "took over the expired write lease of all on a-dead-host pid 1" in output
+    results = sorted(concurrently(s3, "all", "lake"), key=lambda result: result[0])
+    outputs = "\n---\n".join(output[-2500:] for _, output in results)
+    assert [code for code, _ in results] == [0, 1], outputs
+    assert "took over the expired write lease of all on a-dead-host pid 1" in results[0][1], outputs
+    assert_one_error_line(*results[1], "another run")  # holds the lease, or took the expired one over first
     second = s3.download("lake", tmp_path / "second")
     assert_gold_matches_reference(spark, second)
     assert table(spark, second, "gold_conversations").count() > 250
@@ -159,24 +175,6 @@ def test_a_run_is_refused_while_another_holds_the_lease_and_writes_nothing(s3, d
     before = s3.keys("held/")
     assert_one_error_line(*run(s3, "all", "held"), "another run holds the lake's write lease (all on another-host pid 42, until")
     assert s3.keys("held/") == before
-
-
-def test_two_concurrent_runs_one_is_refused_and_no_row_is_lost_or_doubled(s3, drops, spark, tmp_path):
-    s3.upload(drops[0] + drops[1], "concurrent")
-    env = s3.env()
-    runs = [
-        subprocess.Popen(
-            [str(REPO_ROOT / "spark-submit.sh"), "all", "--lake", f"s3a://{BUCKET}/concurrent"],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for _ in range(2)
-    ]
-    results = [(process.wait(timeout=600), "".join(process.communicate())) for process in runs]
-    outputs = "\n---\n".join(output[-2000:] for _, output in results)
-    assert sorted(code for code, _ in results) == [0, 1], outputs
-    refused = next(output for code, output in results if code == 1)
-    assert "another run holds the lake's write lease" in refused, outputs
-    assert_gold_matches_reference(spark, s3.download("concurrent", tmp_path / "lake"))
 
 
 def test_a_wrong_endpoint_is_one_error_line(s3):
