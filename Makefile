@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 JARS := .jars/.complete
+S3_JARS := .jars-s3/.complete
 CLASS_ARCHIVE := .cds/spark.jsa
 AIRFLOW_VENV := .airflow-venv
 AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
@@ -25,7 +26,7 @@ SERVE_PID ?= logs/serve.pid
 SERVE_OPTS ?=
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
+.PHONY: help setup setup-s3 class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -41,6 +42,11 @@ $(INSTALLED): pyproject.toml
 
 $(JARS): scripts/delta-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED)
 	./scripts/fetch_jars.sh
+
+setup-s3: setup $(S3_JARS)  ## hadoop-aws and the AWS SDK modules for lakes on s3a:// (.jars-s3/, 13 MB, once)
+
+$(S3_JARS): scripts/s3-jars.pom.xml scripts/fetch_jars.sh $(INSTALLED) $(JARS)
+	./scripts/fetch_jars.sh s3
 
 $(CLASS_ARCHIVE): $(INSTALLED) $(JARS) scripts/class_archive.sh
 	./scripts/class_archive.sh
@@ -93,7 +99,7 @@ status: setup  ## the last LAST runs (default 10) and every table's Delta versio
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [LAKE=...]
 	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)
 
-test: setup  ## the whole test suite in random order (seed printed), then the Airflow DAG's tests
+test: setup setup-s3  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
 	$(PY) -m pytest
 	$(MAKE) airflow-test
 

@@ -4,6 +4,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
 POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
+S3A_PACKAGE=org.apache.hadoop:hadoop-aws:3.5.0  # s3a://, at pyspark's Hadoop version
 JOBS="all bronze silver gold kpis report optimize sql serve publish export_csv status"
 
 usage() {
@@ -32,17 +33,22 @@ Options:
                      cluster for any other master)
   -h, --help         this help; 'spark-submit.sh <job> --help' lists the job's own options
 
-Jars: taken from .jars/ (fetched once by 'make setup'); when that folder is missing
-(e.g. on a cluster edge node) Spark resolves $DELTA_PACKAGE and
-$POSTGRES_PACKAGE with --packages.
+Jars: taken from .jars/ (fetched once by 'make setup'), and from .jars-s3/
+('make setup-s3') when the lake is s3a://... or S3_JARS=1; when .jars/ is
+missing (e.g. on a cluster edge node) Spark resolves them with --packages:
+$DELTA_PACKAGE, $POSTGRES_PACKAGE
+(and $S3A_PACKAGE).
 Class archive: .cds/spark.jsa (made by 'make setup', scripts/class_archive.sh), when
 present, shortens the driver JVM's start-up by several seconds.
+S3: conf/s3.toml applies to s3a:// lakes; the endpoint and credentials come from
+the environment (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, ...; docs/operations.md).
 Logs: a failed job prints one 'error:' line; Spark's log with stack traces and the
 Python traceback go to <lake>/_meta/logs/<job>-<time>-<pid>.log (logs/ here when
 the lake is not an existing local folder).
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
-SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split, e.g. --packages
-for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's).
+SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split), S3_JARS=1
+(load the S3 jars whatever the lake), PYSPARK_PYTHON (the executors' Python
+on a cluster; default: the node's).
 USAGE
 }
 
@@ -84,12 +90,6 @@ if [ -z "$submit" ]; then
 fi
 command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit not found (run 'make setup')" >&2; exit 1; }
 
-if [ -f "$here/.jars/.complete" ]; then
-  delta=(--jars "$(ls "$here"/.jars/*.jar | paste -sd, -)")
-else
-  delta=(--packages "$DELTA_PACKAGE,$POSTGRES_PACKAGE")
-fi
-
 "$here/scripts/package.sh"  # build/pipeline.zip, shipped with --py-files
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
@@ -116,6 +116,25 @@ case "$lake_arg" in
   *) lake_dir=$here/$lake_arg ;;
 esac
 if [ -n "$lake_dir" ] && [ -d "$lake_dir" ] && [ -w "$lake_dir" ]; then log_dir=$lake_dir/_meta/logs; else log_dir=$here/logs; fi
+
+# s3a:// needs hadoop-aws and the AWS SDK ('make setup-s3' puts them in
+# .jars-s3/). Only runs on an s3a:// lake, or with S3_JARS=1, load them: local
+# runs keep their class path and start-up time.
+with_s3=${S3_JARS:-0}
+case "$lake_arg" in s3a://*) with_s3=1 ;; esac
+if [ -f "$here/.jars/.complete" ]; then
+  jars=$(ls "$here"/.jars/*.jar | paste -sd, -)
+  if [ "$with_s3" = 1 ]; then
+    [ -f "$here/.jars-s3/.complete" ] || {
+      echo "spark-submit.sh: error: an s3a:// lake needs the S3 jars: run 'make setup-s3' first" >&2; exit 1; }
+    jars+=,$(ls "$here"/.jars-s3/*.jar | paste -sd, -)
+  fi
+  delta=(--jars "$jars")
+else
+  packages=$DELTA_PACKAGE,$POSTGRES_PACKAGE
+  [ "$with_s3" = 1 ] && packages+=,$S3A_PACKAGE
+  delta=(--packages "$packages")
+fi
 mkdir -p "$log_dir"
 export PIPELINE_LOG_FILE="$log_dir/$job-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
 case "$master" in
@@ -160,7 +179,9 @@ case "$job" in
     exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/sql.py" "${job_args[@]}" ;;
   serve)  # the Thrift server loads Delta's catalog from the driver's own class path
     "$here/scripts/build_sql_guard.sh"
-    options+=(--driver-class-path "$(ls "$here"/.jars/*.jar "$here/build/sql-guard.jar" 2>/dev/null | paste -sd:)")
+    class_path=("$here"/.jars/*.jar "$here/build/sql-guard.jar")
+    [ "$with_s3" = 1 ] && class_path+=("$here"/.jars-s3/*.jar)
+    options+=(--driver-class-path "$(ls "${class_path[@]}" 2>/dev/null | paste -sd:)")
     [ -f "$here/.jars/.complete" ] || options+=(--jars "$here/build/sql-guard.jar") ;;
 esac
 exec "$submit" "${options[@]}" "$here/jobs/$job.py" "${job_args[@]}"

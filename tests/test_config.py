@@ -40,5 +40,47 @@ def test_malformed_config_is_one_clear_error(tmp_path, text, message):
 
 
 def test_unknown_environment_names_the_known_ones():
-    with pytest.raises(PipelineError, match="known: cluster, local"):
+    with pytest.raises(PipelineError, match=r"known: cluster, local\)"):  # not quality_rules, s3
         load_config("staging")
+
+
+def test_an_s3a_lake_adds_conf_s3_with_the_endpoint_of_the_environment(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")
+    monkeypatch.delenv("S3_PATH_STYLE_ACCESS", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    config = load_config("local", "s3a://bucket/lake")
+    assert config.spark["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"
+    assert config.spark["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert config.spark["spark.hadoop.fs.s3a.endpoint.region"] == "us-east-1"
+    assert config.spark["spark.hadoop.fs.s3a.aws.credentials.provider"].endswith("DefaultCredentialsProvider")
+    assert config.spark["spark.databricks.delta.snapshotPartitions"] == "2"  # local.toml's still apply
+    assert config.lease_seconds == 120
+    # A local lake gets none of it.
+    local = load_config("local")
+    assert local.lease_seconds == 0 and not any("s3a" in key for key in local.spark)
+
+
+def test_aws_s3_needs_no_endpoint(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    config = load_config("cluster", "s3a://bucket/lake")
+    assert "spark.hadoop.fs.s3a.endpoint" not in config.spark
+    assert config.spark["spark.hadoop.fs.s3a.endpoint.region"] == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    "key", ["spark.hadoop.fs.s3a.secret.key", "spark.hadoop.fs.s3a.bucket.lake.access.key",
+            "spark.hadoop.fs.s3a.session.token"],
+)
+def test_credentials_in_a_settings_file_are_refused(tmp_path, key):
+    (tmp_path / "bad.toml").write_text(GOOD + f'"{key}" = "AKIA-not-here"\n')
+    with pytest.raises(PipelineError, match="credentials come from the environment") as error:
+        load_config("bad", conf_dir=tmp_path)
+    assert "AKIA-not-here" not in str(error.value)
+
+
+def test_s3_settings_are_not_an_environment():
+    with pytest.raises(PipelineError, match="unknown config environment 's3'"):
+        load_config("s3")

@@ -16,9 +16,9 @@ from pyspark.sql import SparkSession
 
 from pipeline import PipelineError, root_cause
 from pipeline.runtime.audit import QualityError, RunStats, record_runs
-from pipeline.lake.files import local_path
+from pipeline.lake.files import local_path, path_exists
 from pipeline.runtime.config import Config, is_share, load_config
-from pipeline.runtime.lock import job_lock
+from pipeline.runtime.lock import job_lock, store_lock
 from pipeline.runtime.session import create_session
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
@@ -59,6 +59,21 @@ def check_lake(lake: str, writes: bool = True) -> None:
         raise PipelineError(f"lake folder not found: {path}")
     if not os.access(path, os.R_OK | os.X_OK | (os.W_OK if writes else 0)):
         raise PipelineError(f"lake folder not {'readable and writable' if writes else 'readable'}: {path}")
+
+
+def check_store(spark: SparkSession, lake: str) -> None:
+    """Fail with one line, before anything is written, when the store of a
+    non-local lake cannot be reached (wrong endpoint, no or bad credentials)."""
+    try:
+        path_exists(spark, lake)
+    except Py4JJavaError as err:
+        cause = root_cause(err)
+        if "credentials" in cause.lower():
+            raise PipelineError(
+                f"no credentials for {lake}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, "
+                f"or use an instance role) ({cause})"
+            ) from err
+        raise PipelineError(f"cannot reach the lake {lake}: {cause}") from err
 
 
 def one_line(err: Exception) -> str:
@@ -119,25 +134,37 @@ def run_job(
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
     `body` may be several named steps (the `all` job): they share the session,
-    and each runs under its own job lock and writes its own audit rows, exactly
-    as when run as separate jobs. Read-only jobs pass writes=False: no lock, no
-    audit row. `settings` adds Spark settings that depend on the arguments."""
+    and each runs under its own job lock (local lakes) and writes its own audit
+    rows, exactly as when run as separate jobs. Read-only jobs pass
+    writes=False: no lock, no audit row. `settings` adds Spark settings that
+    depend on the arguments."""
     args = parser.parse_args(argv)
     steps = body if isinstance(body, dict) else {job: body}
     step, started = job, time.monotonic()
+
+    def start() -> SparkSession:
+        session = create_session(f"customer-care-{job}", config, settings(args) if settings else None)
+        session.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
+        return session
+
     try:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake, writes)
         spark = None
-        for step, step_body in steps.items():
-            with job_lock(config.lake, step) if writes else nullcontext():
-                if spark is None:
-                    spark = create_session(f"customer-care-{job}", config, settings(args) if settings else None)
-                    spark.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
-                if writes:
-                    run_step(spark, config, args, step, step_body)
-                else:
-                    step_body(spark, config, args)
+        if local_path(config.lake) is None:
+            # The store's check and write lease go through Hadoop: start Spark first.
+            spark = start()
+            check_store(spark, config.lake)
+        # Local lakes: a lock per step, taken before Spark starts (a refused run
+        # ends at once). s3a:// lakes: one lease for the whole run (lock.py).
+        with store_lock(spark, config.lake, job, config.lease_seconds) if writes and spark else nullcontext():
+            for step, step_body in steps.items():
+                with job_lock(config.lake, step) if writes else nullcontext():
+                    spark = spark or start()
+                    if writes:
+                        run_step(spark, config, args, step, step_body)
+                    else:
+                        step_body(spark, config, args)
     except PipelineError as err:  # one that wraps a Spark failure (a stream's) logs its trace too
         print(f"{step}: error: {err}{log_traceback() if err.__cause__ else ''}", file=sys.stderr)
         return 1
