@@ -18,9 +18,14 @@ SIZE ?= 1M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
 LAST ?= 10
+IMAGE ?= customer-care-pipeline
+# Empty: the Dockerfile's default (debian:bookworm-slim); `make container-base` makes a local one.
+BASE_IMAGE ?=
+# docker when a Docker engine answers, else podman (whose builds need the host's network here).
+CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake image container-base
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -116,6 +121,12 @@ bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 G
 $(VENV)/.bench-installed: pyproject.toml $(INSTALLED)
 	$(VENV)/bin/pip install -q -e ".[bench]"
 	touch $@
+
+image:  ## container image IMAGE from the Dockerfile (docker, else podman); BASE_IMAGE=... builds on another base
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--network=host) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+
+container-base:  ## a local Debian bookworm base image (debootstrap + podman import) for machines without a registry
+	./scripts/container_base.sh
 
 clean-lake:  ## delete the tables, checkpoints, report and generated files under datalake/ (keeps the sample)
 	rm -rf datalake/bronze datalake/silver datalake/gold datalake/quarantine datalake/_meta datalake/_checkpoints datalake/reports

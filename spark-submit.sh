@@ -89,7 +89,11 @@ else
   delta=(--packages "$DELTA_PACKAGE,$POSTGRES_PACKAGE")
 fi
 
-"$here/scripts/package.sh"  # build/pipeline.zip, shipped with --py-files
+# build/pipeline.zip, shipped with --py-files: rebuilt for every run from the
+# code here, except in the container image, which made it at build time.
+if [ -z "${PIPELINE_PACKAGED:-}" ] || [ ! -f "$here/build/pipeline.zip" ]; then
+  "$here/scripts/package.sh"
+fi
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
 
