@@ -17,7 +17,9 @@ RUN mkdir -p /usr/share/man/man1 \
  && rm -rf /var/lib/apt/lists/*
 # The user the jobs run as by default; `--user UID:GID` runs them as another
 # (e.g. the owner of a mounted lake), see docs/containers.md.
-RUN useradd --uid 1000 --user-group --create-home --shell /bin/bash pipeline
+# /lake belongs to it, so that a new named volume mounted there does too.
+RUN useradd --uid 1000 --user-group --create-home --shell /bin/bash pipeline \
+ && mkdir /lake && chown pipeline:pipeline /lake
 WORKDIR /opt/pipeline
 # Only the pinned dependencies of pyproject.toml, so that this layer stays
 # cached while the code changes. spark-submit.sh finds them in .venv/.
@@ -40,14 +42,15 @@ FROM runtime
 COPY --from=jars /opt/pipeline/.jars .jars
 COPY spark-submit.sh ./
 COPY conf conf
-COPY scripts/package.sh scripts/container-entrypoint.sh scripts/
+COPY scripts/package.sh scripts/container-entrypoint.sh scripts/compose-pipeline.sh scripts/
 COPY jobs jobs
 COPY pipeline pipeline
 # build/pipeline.zip is made here, once; PIPELINE_PACKAGED tells spark-submit.sh
 # to use it as it is (the image's code cannot change, and the user may not
 # write here). logs/ takes the log files of runs whose lake is not a local folder.
 RUN scripts/package.sh && mkdir -m 1777 logs
-ENV PIPELINE_PACKAGED=1 PATH=/opt/pipeline/.venv/bin:$PATH
+# SPARK_WORKER_DIR: where a standalone worker (compose.yaml) keeps its executors' files.
+ENV PIPELINE_PACKAGED=1 PATH=/opt/pipeline/.venv/bin:$PATH SPARK_WORKER_DIR=/tmp/spark-worker
 USER pipeline
 # spark-submit.sh, after giving a uid without a passwd entry one (--user UID:GID).
 ENTRYPOINT ["/opt/pipeline/scripts/container-entrypoint.sh"]

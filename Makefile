@@ -19,13 +19,16 @@ RUNS ?= 3
 RETAIN_HOURS ?= 168
 LAST ?= 10
 IMAGE ?= customer-care-pipeline
+AIRFLOW_IMAGE ?= customer-care-airflow
 # Empty: the Dockerfile's default (debian:bookworm-slim); `make container-base` makes a local one.
 BASE_IMAGE ?=
 # docker when a Docker engine answers, else podman (whose builds need the host's network here).
 CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+# docker compose with a Docker engine, else podman-compose (from PyPI, in the venv).
+COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake image container-base
+.PHONY: help setup class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -124,6 +127,17 @@ $(VENV)/.bench-installed: pyproject.toml $(INSTALLED)
 
 image:  ## container image IMAGE from the Dockerfile (docker, else podman); BASE_IMAGE=... builds on another base
 	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--network=host) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+
+airflow-image:  ## container image AIRFLOW_IMAGE: Airflow (airflow/requirements.lock) and the DAG on IMAGE
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--network=host) --build-arg PIPELINE_IMAGE=$(IMAGE) -f airflow/Dockerfile -t $(AIRFLOW_IMAGE) .
+
+compose-up:  ## build the images, start compose.yaml (settings in .env): Spark master + worker, PostgreSQL, one-shot pipeline, Airflow
+	@test -f .env || { echo "compose-up: error: no .env file (cp .env.example .env, then set PGPASSWORD)" >&2; exit 1; }
+	$(MAKE) image airflow-image
+	$(COMPOSE) up -d
+
+compose-down:  ## stop and remove the stack's containers (the lake and database volumes stay; `down -v` deletes them)
+	$(COMPOSE) down
 
 container-base:  ## a local Debian bookworm base image (debootstrap + podman import) for machines without a registry
 	./scripts/container_base.sh

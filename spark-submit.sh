@@ -41,7 +41,8 @@ Python traceback go to <lake>/_meta/logs/<job>-<time>-<pid>.log (logs/ here when
 the lake is not an existing local folder).
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split, e.g. --packages
-for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's).
+for S3), PYSPARK_PYTHON (the executors' Python on a cluster; default: the node's),
+PIPELINE_PACKAGED (set: ship build/pipeline.zip as it is, as the container image does).
 USAGE
 }
 

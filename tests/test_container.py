@@ -13,9 +13,9 @@ from tests.support.lakes import JOB_TIME_ZONE, assert_gold_matches_reference
 pytestmark = pytest.mark.skipif(containers.PODMAN is None, reason=containers.SKIP_REASON)
 
 
-@pytest.fixture(scope="session")
-def image():
-    return containers.build_image()
+@pytest.fixture(scope="module")
+def image(container_image):
+    return container_image
 
 
 def run(image, *args, options=()):
@@ -57,6 +57,17 @@ def test_a_bad_lake_path_is_one_error_line_and_a_non_zero_exit(image):
     assert [line for line in output.splitlines() if "error" in line.lower()] == [
         "bronze: error: lake folder not found: /nowhere"]
     assert "Traceback" not in output
+
+
+def test_publish_without_connection_settings_is_one_error_line(lake_run, image):
+    lake, _, result = lake_run
+    assert result.returncode == 0
+    result = run(image, "publish", "--lake", "/lake", options=["--user", f"{lake.stat().st_uid}:{lake.stat().st_gid}",
+                                                            "-v", f"{lake}:/lake"])
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert [line for line in output.splitlines() if "error" in line.lower()] == [
+        "publish: error: PGDATABASE is not set (connection settings: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)"]
 
 
 def test_the_image_runs_as_a_non_root_user_by_default(image):
