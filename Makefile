@@ -24,9 +24,17 @@ CONNECT_PORT ?= 15002
 SERVE_PID ?= logs/serve.pid
 # more options of spark-submit.sh serve, e.g. SERVE_OPTS="--allow-writes --bind 0.0.0.0"
 SERVE_OPTS ?=
+IMAGE ?= customer-care-pipeline
+AIRFLOW_IMAGE ?= customer-care-airflow
+# Empty: the Dockerfile's default (debian:bookworm-slim); `make container-base` makes a local one.
+BASE_IMAGE ?=
+# docker when a Docker engine answers, else podman (whose builds need the host's network here).
+CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+# docker compose with a Docker engine, else podman-compose (from PyPI, in the venv).
+COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake
+.PHONY: help setup setup-s3 class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -136,6 +144,23 @@ bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 G
 $(VENV)/.bench-installed: pyproject.toml $(INSTALLED)
 	$(VENV)/bin/pip install -q -e ".[bench]"
 	touch $@
+
+image:  ## container image IMAGE from the Dockerfile (docker, else podman); BASE_IMAGE=... builds on another base
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--network=host) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+
+airflow-image:  ## container image AIRFLOW_IMAGE: Airflow (airflow/requirements.lock) and the DAG on IMAGE
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--network=host) --build-arg PIPELINE_IMAGE=$(IMAGE) -f airflow/Dockerfile -t $(AIRFLOW_IMAGE) .
+
+compose-up:  ## build the images, start compose.yaml (settings in .env): Spark master + worker, PostgreSQL, one-shot pipeline, Airflow
+	@test -f .env || { echo "compose-up: error: no .env file (cp .env.example .env, then set PGPASSWORD)" >&2; exit 1; }
+	$(MAKE) image airflow-image
+	$(COMPOSE) up -d
+
+compose-down:  ## stop and remove the stack's containers (the lake and database volumes stay; `down -v` deletes them)
+	$(COMPOSE) down
+
+container-base:  ## a local Debian bookworm base image (debootstrap + podman import) for machines without a registry
+	./scripts/container_base.sh
 
 clean-lake:  ## delete the tables, checkpoints, report and generated files under datalake/ (keeps the sample)
 	rm -rf datalake/bronze datalake/silver datalake/gold datalake/quarantine datalake/_meta datalake/_checkpoints datalake/reports

@@ -48,7 +48,8 @@ the lake is not an existing local folder).
 Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split), S3_JARS=1
 (load the S3 jars whatever the lake), PYSPARK_PYTHON (the executors' Python
-on a cluster; default: the node's).
+on a cluster; default: the node's), PIPELINE_PACKAGED (set: ship
+build/pipeline.zip as it is, as the container image does).
 USAGE
 }
 
@@ -90,7 +91,11 @@ if [ -z "$submit" ]; then
 fi
 command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit not found (run 'make setup')" >&2; exit 1; }
 
-"$here/scripts/package.sh"  # build/pipeline.zip, shipped with --py-files
+# build/pipeline.zip, shipped with --py-files: rebuilt for every run from the
+# code here, except in the container image, which made it at build time.
+if [ -z "${PIPELINE_PACKAGED:-}" ] || [ ! -f "$here/build/pipeline.zip" ]; then
+  "$here/scripts/package.sh"
+fi
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
 

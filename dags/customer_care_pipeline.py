@@ -14,6 +14,12 @@ STEPS = ["bronze", "silver", "gold", "kpis"]
 # Variable `customer_care_repo`, else $CUSTOMER_CARE_REPO, else this file's repo.
 DEFAULT_REPO = os.environ.get("CUSTOMER_CARE_REPO", str(Path(__file__).resolve().parent.parent))
 
+# The params' defaults, i.e. what scheduled runs use: a deployment may set them
+# in the Airflow workers' environment (compose.yaml does); a trigger's conf
+# overrides them per run.
+DEFAULT_LAKE = os.environ.get("CUSTOMER_CARE_LAKE", "datalake")
+DEFAULT_MASTER = os.environ.get("CUSTOMER_CARE_MASTER", "local[*]")
+
 # Values reach the shell as environment variables, never pasted into the
 # command, so a lake or master typed into a manual trigger cannot inject shell.
 COMMAND = '"$PIPELINE_REPO/spark-submit.sh" {step} --lake "$LAKE" --master "$MASTER"'
@@ -39,8 +45,8 @@ what a failed run left. Params: `lake` (folder or Hadoop URI such as
     catchup=False,
     max_active_runs=1,  # one writer per lake: the jobs' own locks only cover local lakes
     params={
-        "lake": Param("datalake", type="string", minLength=1, description="lake root: folder or Hadoop URI"),
-        "master": Param("local[*]", type="string", minLength=1, description="Spark master URL"),
+        "lake": Param(DEFAULT_LAKE, type="string", minLength=1, description="lake root: folder or Hadoop URI"),
+        "master": Param(DEFAULT_MASTER, type="string", minLength=1, description="Spark master URL"),
     },
     user_defined_macros={"default_repo": DEFAULT_REPO},
     default_args={

@@ -38,3 +38,14 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def container_image():
+    """The pipeline image of the Dockerfile, built once per session with podman
+    (tests/support/containers.py); the tests that use it skip without podman."""
+    from tests.support import containers
+
+    if containers.PODMAN is None:
+        pytest.skip(containers.SKIP_REASON)
+    return containers.build_image()

@@ -1,8 +1,10 @@
 """The customer_care_pipeline DAG: its definition, and one whole run on a scratch lake."""
 
 import json
+import os
 import sqlite3
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -79,3 +81,12 @@ def test_a_dag_run_builds_gold_on_a_scratch_lake(airflow_db, dag, tmp_path):
     assert check.returncode == 0, check.stderr[-3000:]
     gold_rows, gold_orders, silver_orders = json.loads(check.stdout.splitlines()[-1])
     assert gold_rows == gold_orders == silver_orders > 30  # one row per order with a valid message
+
+
+def test_a_deployment_sets_the_params_defaults_in_its_environment():
+    # A fresh interpreter: the DAG file reads the environment when it is parsed.
+    code = "import runpy; print(sorted(dict(runpy.run_path('dags/customer_care_pipeline.py')['dag'].params).items()))"
+    env = {**os.environ, "CUSTOMER_CARE_LAKE": "/lake", "CUSTOMER_CARE_MASTER": "spark://spark-master:7077"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[('lake', '/lake'), ('master', 'spark://spark-master:7077')]"
