@@ -88,6 +88,8 @@ def main(spark, config, args):
             register_new_tables(spark, tables, registered)
     finally:
         server.stop()
+        # Spark Connect's and Thrift's threads would keep the JVM alive after this process ends.
+        spark.stop()
         if args.pid_file and os.path.exists(args.pid_file):
             os.unlink(args.pid_file)
     print("serve: stopped", flush=True)

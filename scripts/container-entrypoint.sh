@@ -16,4 +16,17 @@ if ! whoami >/dev/null 2>&1; then
     export LD_PRELOAD=$wrapper NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP HOME=/tmp
   fi
 fi
+# Spark on Kubernetes starts executor pods from the same image with the argument
+# `executor` and their settings in SPARK_* variables: start the executor backend
+# as the official Spark image's entrypoint does (the executors run no Python).
+if [ "${1:-}" = executor ]; then
+  spark_home=$(echo /opt/pipeline/.venv/lib/python3*/site-packages/pyspark)
+  mapfile -t java_options < <(env | grep '^SPARK_JAVA_OPT_' | sort -t_ -k4 -n | sed 's/^[^=]*=//')
+  exec java "${java_options[@]}" -Xms"$SPARK_EXECUTOR_MEMORY" -Xmx"$SPARK_EXECUTOR_MEMORY" \
+    -cp "${SPARK_CLASSPATH:+$SPARK_CLASSPATH:}$spark_home/jars/*:/opt/pipeline/.jars/*" \
+    org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend \
+    --driver-url "$SPARK_DRIVER_URL" --executor-id "$SPARK_EXECUTOR_ID" --cores "$SPARK_EXECUTOR_CORES" \
+    --app-id "$SPARK_APPLICATION_ID" --hostname "$SPARK_EXECUTOR_POD_IP" \
+    --resourceProfileId "$SPARK_RESOURCE_PROFILE_ID" --podName "$SPARK_EXECUTOR_POD_NAME"
+fi
 exec /opt/pipeline/spark-submit.sh "$@"

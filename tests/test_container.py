@@ -73,3 +73,21 @@ def test_publish_without_connection_settings_is_one_error_line(lake_run, image):
 def test_the_image_runs_as_a_non_root_user_by_default(image):
     result = podman("run", "--rm", "--entrypoint", "id", image, "-u")
     assert result.stdout.strip() == "1000"
+
+
+def test_an_executor_pod_starts_sparks_kubernetes_executor_backend(image):
+    """What Spark on Kubernetes runs in an executor pod: `executor` and SPARK_*
+    variables. No driver listens here, so the backend starts and then fails to
+    reach it; a missing class or a wrong command line would fail differently."""
+    settings = {
+        "SPARK_DRIVER_URL": "spark://CoarseGrainedScheduler@127.0.0.1:9", "SPARK_EXECUTOR_ID": "1",
+        "SPARK_EXECUTOR_CORES": "1", "SPARK_APPLICATION_ID": "spark-test", "SPARK_EXECUTOR_POD_IP": "127.0.0.1",
+        "SPARK_RESOURCE_PROFILE_ID": "0", "SPARK_EXECUTOR_POD_NAME": "executor-1", "SPARK_EXECUTOR_MEMORY": "512m",
+        "SPARK_JAVA_OPT_0": "-Dspark.network.timeout=5s",
+    }
+    options = [option for key, value in settings.items() for option in ("-e", f"{key}={value}")]
+    result = run(image, "executor", options=options)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "KubernetesExecutorBackend" in output, output[-3000:]
+    assert "ClassNotFoundException" not in output and "Could not find or load main class" not in output
