@@ -1,16 +1,18 @@
 """Bronze: ingest new landing files into Delta, each file exactly once, with lineage.
 
 Files are found at any depth below each landing folder. A file that cannot be
-read or decompressed (or a JSON array file too large to read whole) goes to
+read or decompressed (or a large JSON array file that is no valid array) goes to
 quarantine/landing_files with its reason and error; the other files of the run
 are ingested. The run fails only when more than the quarantined share allowed
 of at least MIN_FILES_FOR_SHARE new files was set aside.
 """
 
 import sys
+from functools import reduce
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
@@ -36,14 +38,18 @@ DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orde
 MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
 
 
-def read_records(spark, files: list[landing.LandingFile]):
-    """(source_file, record_index, raw) of every record: small files whole, large ones line by line."""
-    whole, large = [f for f in files if not f.large], [f for f in files if f.large]
+def read_records(spark, files: list[landing.LandingFile], staged: dict[str, str]):
+    """(source_file, record_index, raw) of every record: small files whole, large
+    array files from their staged elements ({path: staged file}), other large
+    files line by line."""
+    whole = [f for f in files if not f.large]
+    large = [f for f in files if f.large and f.path not in staged]
     parts = [split_records(landing.read_whole(spark, whole))] if whole else []
     parts += [number_lines(landing.read_lines(spark, large))] if large else []
+    parts += [landing.read_staged(spark, staged)] if staged else []
     if not parts:
         return spark.range(0).selectExpr("'' AS source_file", "0 AS record_index", "'' AS raw")
-    return parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
+    return reduce(DataFrame.unionByName, parts)
 
 
 def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
@@ -58,8 +64,8 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     taken_before = landing.taken_files(spark, manifest, dataset)
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
 
-    def append(files: list[landing.LandingFile], batch_id: int) -> None:
-        records = read_records(spark, files).select(
+    def append(files: list[landing.LandingFile], staged: dict[str, str], batch_id: int) -> None:
+        records = read_records(spark, files, staged).select(
             "source_file", "record_index", "raw",
             F.lit(batch_id).cast("long").alias("ingest_batch"), F.current_timestamp().alias("ingested_at"),
         )
@@ -70,24 +76,30 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
         files = {row.path: landing.LandingFile(row.path, row.length) for row in found}
         for path in [path for path in files if path in taken_before]:  # re-sent under a taken name: warned below
             del files[path]
-        problems = {path: p for path, f in files.items() if (p := landing.array_too_large(spark, f))}
+        # Large array files are split first, into a staging folder the batch removes when done.
+        staging = config.meta(f"staging/bronze-{dataset}-{batch_id}")
+        staged, problems = landing.stage_large_arrays(spark, list(files.values()), staging)
         version_before = tables.version(spark, table)
 
         def unreadable():
-            return {path: p for path, f in files.items() if path not in problems and (p := landing.unreadable(spark, f))}
+            return {path: p for path, f in files.items()
+                    if path not in problems and path not in staged and (p := landing.unreadable(spark, f))}
 
         try:
-            append([f for path, f in files.items() if path not in problems], batch_id)
-        except (Py4JJavaError, PySparkException):
-            # Some file cannot be read: find which, set them aside, take the others.
-            found_unreadable = unreadable()
-            if not found_unreadable:
-                raise
-            problems.update(found_unreadable)
-            append([f for path, f in files.items() if path not in problems], batch_id)
-        else:
-            if tables.version(spark, table) == version_before:  # a replay after a crash: Delta skipped the
-                problems.update(unreadable())                    # append, so find the files it had set aside
+            try:
+                append([f for path, f in files.items() if path not in problems], staged, batch_id)
+            except (Py4JJavaError, PySparkException):
+                # Some file cannot be read: find which, set them aside, take the others.
+                found_unreadable = unreadable()
+                if not found_unreadable:
+                    raise
+                problems.update(found_unreadable)
+                append([f for path, f in files.items() if path not in problems], staged, batch_id)
+            else:
+                if tables.version(spark, table) == version_before:  # a replay after a crash: Delta skipped the
+                    problems.update(unreadable())                    # append, so find the files it had set aside
+        finally:
+            landing.remove(spark, staging)
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
         taken = {row.path: (row.length, row.modified) for row in found if row.path in files}
         rows = landing.file_rows(spark, dataset, taken, batch_id, problems)

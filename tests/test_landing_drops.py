@@ -1,6 +1,6 @@
 """Landing drops shaped like real exports: dated folders, hidden and temporary
-files, a byte order mark, CRLF, a truncated gzip next to good files, a JSON
-Lines file too large to read whole, an array file too large to read whole,
+files, a byte order mark, CRLF, a truncated gzip next to good files, JSON
+Lines and JSON array files too large to read whole (plain, gzipped, broken),
 values that are no object and ids sent as 51.0. Every landed record ends in
 bronze, or its file in quarantine/landing_files with a reason; the good files
 flow in the same run and the next; a file changed after it was taken is reported."""
@@ -57,15 +57,27 @@ def lake(tmp_path, monkeypatch, small_blocks):
     (root / "good.jsonl.gz").write_bytes(gzip.compress(lines(*events(4, order=630)).encode()))
     (root / "big.jsonl.gz").write_bytes(gzip.compress(lines(*events(60, order=1000)).encode()))  # line by line
     (root / "truncated.jsonl.gz").write_bytes(gzip.compress(lines(*events(50, order=640)).encode())[:200])
-    (root / "big-array.json").write_text(json.dumps([json.loads(e) for e in events(40, order=800)]))
+    # Pretty-printed, elements over several lines, some no object: split by the streaming parser.
+    (root / "big-array.json").write_text("\ufeff[\n" + ",\n".join(ARRAY_ELEMENTS) + "\n]\n")
+    compact = json.dumps([json.loads(e) for e in events(60, order=1100)])
+    (root / "big array.json.gz").write_bytes(gzip.compress(compact.encode()))
+    (root / "broken-array.json").write_text(compact[:-100])  # cut short: no valid array
     for ignored in (".hidden.jsonl", "_tmp.jsonl", "upload.jsonl.part", "upload.jsonl.tmp", "x.json.crdownload"):
         (root / ignored).write_text(lines(*events(1, order=900)))
     (root / ".hidden-folder").mkdir()
     (root / ".hidden-folder" / "inside.jsonl").write_text(lines(*events(1, order=910)))
     (tmp_path / "landing" / "orders").mkdir(parents=True)
     (tmp_path / "landing" / "orders" / "orders.jsonl").write_text(lines('{"orderId": 500, "cityCode": "MAD"}'))
-    readable = {name: count for name, (_, count) in files.items()} | {"good.jsonl.gz": 4, "big.jsonl.gz": 60}
+    readable = {name: count for name, (_, count) in files.items()} | {
+        "good.jsonl.gz": 4, "big.jsonl.gz": 60, "big-array.json": len(ARRAY_ELEMENTS),
+        "big%20array.json.gz": 60}  # source_file is a URI, as Spark's readers spell it
     return tmp_path, readable
+
+
+# The array's elements as written: 40 objects over several lines each, with four
+# values that are no object among them.
+ARRAY_ELEMENTS = [json.dumps(json.loads(e), indent=2) for e in events(40, order=800)]
+ARRAY_ELEMENTS[5:5], ARRAY_ELEMENTS[20:20], ARRAY_ELEMENTS[30:30] = ["42", '"text"'], ["null"], ["[1, {\"a\": 2}]"]
 
 
 def relative(column):
@@ -76,8 +88,8 @@ def test_every_record_lands_in_bronze_or_its_file_in_quarantine(spark, lake, cap
     lake, readable = lake
     run_in_session("bronze", lake)
     out = capsys.readouterr().out
-    assert f"bronze {MESSAGES}: 9 new files, {sum(readable.values())} records" in out
-    assert "files quarantined: array_file_too_large 1, corrupt_compressed_file 1" in out
+    assert f"bronze {MESSAGES}: 11 new files, {sum(readable.values())} records" in out
+    assert "files quarantined: corrupt_compressed_file 1, invalid_json_array 1" in out
 
     bronze = table(spark, lake, "bronze_messages").withColumn("file", relative("source_file"))
     per_file = {row.file: row.n for row in bronze.groupBy("file").agg(F.count("*").alias("n")).collect()}
@@ -88,20 +100,28 @@ def test_every_record_lands_in_bronze_or_its_file_in_quarantine(spark, lake, cap
     assert [json.loads(row.raw)["orderId"] for row in big.collect()] == list(range(700, 820))
     assert bronze.where("file = 'bom.jsonl' AND record_index = 0").first().raw.startswith("{")
     assert big.first().raw.startswith("{")
+    # A large array's records are its elements, each as written, at its place in the array
+    # (the staged elements are read in several partitions of 8 kB).
+    array = bronze.where("file = 'big-array.json'").orderBy("record_index").collect()
+    assert [(row.record_index, row.raw) for row in array] == list(enumerate(ARRAY_ELEMENTS))
+    gzipped = bronze.where("file = 'big%20array.json.gz'").orderBy("record_index").collect()
+    assert [(row.record_index, json.loads(row.raw)["orderId"]) for row in gzipped] == list(enumerate(range(1100, 1160)))
+    assert {row.source_file for row in array} == {big.first().source_file.replace("big.jsonl", "big-array.json")}
 
     files = table(spark, lake, "quarantine_landing_files").withColumn("file", relative("path"))
     found = {row.file: (row.dataset, row.reason, row.size) for row in files.collect()}
     assert found == {
         "truncated.jsonl.gz": (MESSAGES, "corrupt_compressed_file", 200),
-        "big-array.json": (MESSAGES, "array_file_too_large", (lake / "landing" / MESSAGES / "big-array.json").stat().st_size),
+        "broken-array.json": (MESSAGES, "invalid_json_array", (lake / "landing" / MESSAGES / "broken-array.json").stat().st_size),
     }
+    assert "not a JSON array at character" in files.where("file = 'broken-array.json'").first().error
     truncated = files.where("file = 'truncated.jsonl.gz'").first()
     assert "EOFException" in truncated.error and truncated.modification_time is not None
 
     run_in_session("silver", lake)
     reasons = {row.reason: row.n for row in table(spark, lake, "quarantine_messages").groupBy("reason")
                .agg(F.count("*").alias("n")).collect()}
-    assert reasons == {"not_an_object": 4}  # 42, null, "text", [1]
+    assert reasons == {"not_an_object": 8}  # 42, null, "text", [1] in odd-values.jsonl and big-array.json
     silver = table(spark, lake, "silver_messages")
     assert silver.count() + sum(reasons.values()) == bronze.count()  # no duplicates in this drop
     coerced = silver.where("order_id = 620").first()
@@ -125,3 +145,4 @@ def test_a_poison_file_lets_the_others_through_now_and_later(spark, lake, capsys
     bronze = table(spark, lake, "bronze_messages")
     assert bronze.count() == sum(readable.values()) + 52
     assert table(spark, lake, "quarantine_landing_files").count() == 2  # nothing set aside twice
+    assert not (lake / "_meta" / "staging").exists() or not any((lake / "_meta" / "staging").iterdir())

@@ -6,13 +6,15 @@ or `_` (Spark's rule for hidden files) and names that do not end in .json,
 .jsonl, .json.gz or .jsonl.gz (so also .tmp, .part, .crdownload) are skipped.
 A small file is read whole and split into records (JSON Lines or a JSON
 array); a large JSON Lines file is read line by line, in blocks (splittable
-when not compressed), so memory never depends on a file's size.
+when not compressed), and a large JSON array file is split by a streaming
+parser first (json_arrays), so memory never depends on a file's size.
 """
 
 import fnmatch
 import json
 import zlib
 from dataclasses import dataclass
+from functools import reduce
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
@@ -20,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline import root_cause
+from pipeline.lake import json_arrays
 from pipeline.lake.tables import read
 
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -142,18 +145,44 @@ def unreadable(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None
     return None
 
 
-def array_too_large(spark: SparkSession, file: LandingFile) -> tuple[str, str] | None:
-    """A large file that is one JSON array: it cannot be split by lines (its own parser path is still to come)."""
-    if not file.large:
-        return None
-    try:
-        first = first_character(spark, file)
-    except (zlib.error, Py4JJavaError, PySparkException) as err:  # not gzip after all, gone, no permission
-        return read_problem(file, root_cause(err))
-    if first == "[":
-        limit = WHOLE_FILE_MAX_BYTES["gzip" if file.compressed else "plain"] >> 20
-        return "array_file_too_large", f"a JSON array file of {file.size} bytes; arrays are read whole up to {limit} MiB"
-    return None
+def stage_large_arrays(spark, files: list[LandingFile], folder: str):
+    """Split the large JSON array files among `files` into JSON Lines below
+    `folder` (json_arrays): ({path: staged file}, {path: (reason, error)} of
+    the large array files that are no valid JSON array or cannot be read)."""
+    staged, problems = {}, {}
+    for number, file in enumerate(f for f in files if f.large):
+        try:
+            if first_character(spark, file) != "[":
+                continue
+            target = f"{folder}/{number}.jsonl"
+            json_arrays.stage(spark, file.path, target)
+            staged[file.path] = target
+        except json_arrays.ArrayError as err:
+            problems[file.path] = ("invalid_json_array", str(err))
+        except (zlib.error, EOFError, OSError, Py4JJavaError, PySparkException) as err:  # corrupt gzip, gone, denied
+            problems[file.path] = read_problem(file, root_cause(err))
+    return staged, problems
+
+
+def read_staged(spark: SparkSession, staged: dict[str, str]) -> DataFrame:
+    """(source_file, record_index, raw) of staged array files {landing path: staged file}."""
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    parts = [
+        spark.read.schema(json_arrays.STAGED_SCHEMA).json(glob_escaped(target)).select(
+            # The landing file's URI as Spark's _metadata.file_path spells it (a space is %20).
+            F.lit(hadoop.Path(path).toUri().toString()).alias("source_file"),
+            F.col("i").cast("int").alias("record_index"),
+            "raw",
+        )
+        for path, target in staged.items()
+    ]
+    return reduce(DataFrame.unionByName, parts)
+
+
+def remove(spark: SparkSession, folder: str) -> None:
+    """Delete a folder and what it holds, if it is there."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(folder)
+    path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)
 
 
 def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
