@@ -11,6 +11,7 @@ JVM) and whether bronze holds every record (or set the file aside, with why).
 
 import argparse
 import gzip
+import json
 import shutil
 import sys
 import tempfile
@@ -43,7 +44,17 @@ def write_repeated(path: Path, lines: list[bytes], size: int, opener=open) -> in
     return copies * len(lines)
 
 
+def is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 def write_array(path: Path, lines: list[bytes], size: int) -> int:
+    """A JSON array of the lines that are JSON (a broken one would make the whole file no array)."""
+    lines = [line for line in lines if is_json(line)]
     block = b",\n".join(line.rstrip(b"\n") for line in lines)
     copies = max(1, size // len(block))
     with open(path, "wb") as out:
