@@ -128,3 +128,28 @@ def test_first_ingested_copy_wins_across_files_batches_and_time_formats(spark):
         "to_id long, order_stage string, priority boolean, source_file string",
     )
     assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_fields_not_in_the_contract_are_rescued_as_one_json_object(spark):
+    raws = [
+        event(),  # only known fields: NULL
+        # Unknown fields of every JSON type, in the record's order; variant writes 51.0 as 51.
+        event(channel="chat", meta={"tags": ["a", 1]}, score=51.0, note=None),
+        event(OrderId=11),  # names compare case-sensitively: not orderId
+        "nope",  # no JSON object: nothing to rescue (and quarantined)
+        '[{"extra": 1}]',
+    ]
+    actual = parse_messages(bronze(spark, raws)).select("record_index", "reason", "_rescued")
+    expected = spark.createDataFrame(
+        [
+            (0, None, None),
+            (1, None, '{"channel":"chat","meta":{"tags":["a",1]},"score":51,"note":null}'),
+            (2, None, '{"OrderId":11}'),
+            (3, "invalid_json", None),
+            (4, "not_an_object", None),
+        ],
+        "record_index int, reason string, _rescued string",
+    )
+    assert_df_equality(actual, expected, ignore_nullable=True)
+    kept = deduplicate_messages(valid_records(parse_messages(bronze(spark, raws[1:2]))))
+    assert [row._rescued for row in kept.collect()] == [expected.collect()[1]._rescued]

@@ -38,3 +38,18 @@ def test_last_ingested_record_wins_as_a_whole_and_bad_records_are_flagged(spark)
         "order_id long, city_code string, source_file string",
     )
     assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_fields_not_in_the_contract_are_rescued_in_silver_orders(spark):
+    bronze = spark.createDataFrame(
+        [
+            ("a.jsonl", 0, '{"orderId": 1, "cityCode": "BCN"}', 0, T),  # nothing unknown: NULL
+            ("a.jsonl", 1, '{"orderId": 2, "cityCode": "MAD", "country": "ES", "zone": {"id": 7}}', 0, T),
+        ],
+        SCHEMA,
+    )
+    actual = latest_orders(parse_orders(bronze)).select("order_id", "_rescued")
+    expected = spark.createDataFrame(
+        [(1, None), (2, '{"country":"ES","zone":{"id":7}}')], "order_id long, _rescued string"
+    )
+    assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)

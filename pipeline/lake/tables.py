@@ -49,7 +49,8 @@ def ensure_table(
     constraints: dict[str, str] | None = None,
 ) -> None:
     """Create an empty Delta table at `path` unless one is there (with its CHECK
-    constraints in the same commit)."""
+    constraints in the same commit); add the columns of `schema` that a table
+    made before them lacks (NULL in its rows)."""
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partitioned_by:
         builder = builder.partitionedBy(*partitioned_by)
@@ -58,6 +59,10 @@ def ensure_table(
     for name, check in (constraints or {}).items():
         builder = builder.property(CONSTRAINT + name, check)
     builder.execute()
+    present = set(read(spark, path).columns)
+    missing = [f"`{f.name}` {f.dataType.simpleString()}" for f in schema if f.name not in present]
+    if missing:
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({', '.join(missing)})")
 
 
 def nullable(schema: StructType) -> StructType:

@@ -4,7 +4,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from pipeline.transforms.records import (
-    QUARANTINE_COLUMNS, first_ingested, id_problem, json_problem, parse_json_object, to_flag, to_id,
+    QUARANTINE_COLUMNS, first_ingested, id_problem, json_problem, parse_json_object, rescued, to_flag, to_id,
 )
 from pipeline.transforms.timestamps import with_parsed_time
 
@@ -49,12 +49,14 @@ SILVER_COLUMNS = (
     "message_sent_at",
     "source_file",
     "ingested_at",
+    "_rescued",
 )
 
 
 def parse_messages(bronze: DataFrame) -> DataFrame:
     """Bronze records -> typed silver columns plus `reason` (null when valid),
-    the raw record and the ingestion-order columns."""
+    the raw record, the ingestion-order columns and `_rescued` (the fields
+    that are not in RAW_FIELDS)."""
     parsed = bronze.withColumn("json", parse_json_object(F.col("raw"), RAW_FIELDS))
     j = F.col("json")
     typed = parsed.select(
@@ -72,6 +74,7 @@ def parse_messages(bronze: DataFrame) -> DataFrame:
         to_flag(j.resolution).alias("resolution"),
         j.orderStage.alias("order_stage"),
         j.messageSentTime.alias("message_sent_time_raw"),
+        rescued(F.col("raw"), RAW_FIELDS).alias("_rescued"),
     )
     typed = with_parsed_time(typed, "message_sent_time_raw", "message_sent_at")
     reason = F.coalesce(

@@ -18,6 +18,17 @@ def parse_json_object(raw: Column, fields: tuple[str, ...]) -> Column:
     return F.from_json(raw, schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
 
 
+def rescued(raw: Column, known: tuple[str, ...]) -> Column:
+    """The fields of the JSON object `raw` whose names are not in `known`
+    (compared case-sensitively), as one JSON object, like Auto Loader's
+    rescued-data column; NULL when there are none or `raw` is no JSON object.
+    Values keep their JSON type and structure; variant writes numbers in
+    their shortest form (51.0 as 51)."""
+    fields = F.from_json(raw, "map<string, variant>")
+    unknown = F.map_filter(fields, lambda name, _: ~F.array_contains(F.array(*(F.lit(k) for k in known)), name))
+    return F.when(F.size(unknown) > 0, F.to_json(unknown))
+
+
 def json_problem(raw: Column, parsed: Column) -> Column:
     """`invalid_json` (not JSON at all), `not_an_object` (JSON, but a number,
     string, array or null), or null for one JSON object. Only a record that
