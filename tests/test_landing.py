@@ -10,7 +10,7 @@ def test_json_lines_array_and_broken_files_become_ordered_records(spark):
     files = spark.createDataFrame(
         [
             ("a.jsonl", '{"orderId": 1}\n\n  \n{"orderId": 2}\r\n{"broken"\n'),
-            ("b.json", '  \n [ {"orderId": 3},\n {"orderId": 4, "x": [1, 2]}, 5, null ]\n'),
+            ("b.json", '  \n [ {"orderId": 3},\n {"orderId": 4, "x": [1, 2]}, 5, null, "text", "{\\"orderId\\": 7}" ]\n'),
             ("c.json", BROKEN_ARRAY),
             ("d.json", '{"orderId": 6}'),  # JSON Lines despite the extension
             ("e.jsonl", ""),
@@ -27,6 +27,8 @@ def test_json_lines_array_and_broken_files_become_ordered_records(spark):
             ("b.json", 1, '{"orderId":4,"x":[1,2]}'),
             ("b.json", 2, "5"),
             ("b.json", 3, "null"),  # JSON null stays its text, for silver's not_an_object
+            ("b.json", 4, '"text"'),  # a string stays a JSON string: no object, whatever it holds
+            ("b.json", 5, '"{\\"orderId\\": 7}"'),
             ("c.json", 0, BROKEN_ARRAY),
             ("d.json", 0, '{"orderId": 6}'),
         ],

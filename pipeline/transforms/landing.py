@@ -16,8 +16,14 @@ BOM = "^\uFEFF"
 def split_records(files: DataFrame) -> DataFrame:
     """(source_file, content) per file -> (source_file, record_index, raw) per record."""
     content = F.regexp_replace(F.col("content"), BOM, "")
-    # A null element is the JSON text null (from_json makes it a SQL NULL).
-    elements = F.transform(F.from_json(content, "array<string>"), lambda e: F.coalesce(e, F.lit("null")))
+    # An element comes back as its JSON text, except a string (its value,
+    # unquoted: "{...}" would read as an object) and null (a SQL NULL): those
+    # take their JSON text from the element parsed as a variant.
+    elements = F.zip_with(
+        F.from_json(content, "array<string>"), F.from_json(content, "array<variant>"),
+        lambda text, value: F.when(F.schema_of_variant(value) == "STRING", F.to_json(value))
+        .otherwise(F.coalesce(text, F.lit("null"))),
+    )
     lines = F.filter(F.split(content, r"\r\n?|\n"), lambda line: line.rlike(r"\S"))
     records = F.when(content.rlike(r"^\s*\["), F.coalesce(elements, F.array(content))).otherwise(lines)
     return files.select("source_file", F.posexplode(records).alias("record_index", "raw"))
