@@ -24,9 +24,12 @@ def rescued(raw: Column, known: tuple[str, ...]) -> Column:
     rescued-data column; NULL when there are none or `raw` is no JSON object.
     Values keep their JSON type and structure; variant writes numbers in
     their shortest form (51.0 as 51)."""
+    names = F.array(*(F.lit(name) for name in known))
+    # Reading the names alone is cheap; the values are parsed only when a name is unknown.
+    unknown_names = F.filter(F.json_object_keys(raw), lambda name: ~F.array_contains(names, name))
     fields = F.from_json(raw, "map<string, variant>")
-    unknown = F.map_filter(fields, lambda name, _: ~F.array_contains(F.array(*(F.lit(k) for k in known)), name))
-    return F.when(F.size(unknown) > 0, F.to_json(unknown))
+    unknown = F.map_filter(fields, lambda name, _: ~F.array_contains(names, name))
+    return F.when(F.size(unknown_names) > 0, F.to_json(unknown))
 
 
 def json_problem(raw: Column, parsed: Column) -> Column:
