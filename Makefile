@@ -16,9 +16,11 @@ CONF_ENV ?=
 ORDERS ?= 1000
 SEED ?= 1
 SIZE ?= 1M
+FRESH_SIZE ?= 2.5M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
 LAST ?= 10
+INTERVAL ?= 10s
 THRIFT_PORT ?= 10000
 CONNECT_PORT ?= 15002
 SERVE_PID ?= logs/serve.pid
@@ -34,7 +36,7 @@ CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-freshness bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -68,6 +70,9 @@ package:  ## build/pipeline.zip: the pipeline and jobs packages spark-submit shi
 
 run-local: setup  ## bronze, silver, gold and kpis in one Spark application (local mode) on LAKE
 	$(call SUBMIT,all)
+
+run-continuous: setup  ## the same, kept running: a cycle whenever files land in LAKE (INTERVAL=10s; Ctrl-C stops)
+	$(call SUBMIT,all) --continuous --interval $(INTERVAL)
 
 bronze silver gold kpis: setup  ## run one job on LAKE
 	$(call SUBMIT,$@)
@@ -135,8 +140,12 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 	  build/airflow-lock-venv/bin/pip freeze; } > airflow/requirements.lock
 	rm -rf build/airflow-lock-venv
 
-bench: setup $(VENV)/.bench-installed  ## benchmark run-local against DuckDB on SIZE (default 1M) generated messages
+bench: setup $(VENV)/.bench-installed  ## run-local against plain Spark and DuckDB on SIZE (1M) messages, then increments on FRESH_SIZE (2.5M)
 	$(PY) bench/run.py --size $(SIZE) --runs $(RUNS)
+	$(PY) bench/freshness.py --size $(FRESH_SIZE)
+
+bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages
+	$(PY) bench/freshness.py --size $(FRESH_SIZE)
 
 bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 GB .jsonl.gz and a 500 MB JSON array: time, driver peak, outcome
 	$(PY) bench/landing.py

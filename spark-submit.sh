@@ -12,7 +12,8 @@ usage() {
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
-  all        bronze, silver, gold and kpis in one Spark application (what 'make run-local' runs)
+  all        bronze, silver, gold and kpis in one Spark application (what 'make run-local' runs);
+             --continuous keeps it running, a cycle whenever files land ('make run-continuous')
   bronze     ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
   silver     type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
   gold       build gold.customer_agent_conversations from silver (only the orders that changed)
@@ -178,6 +179,16 @@ options=(
 )
 
 case "$job" in
+  all)
+    if printf '%s\n' "${job_args[@]}" | grep -qx -- --continuous; then
+      # Ctrl-C in a terminal reaches the whole process group. Under spark-submit
+      # the JVM would get it too and stop Spark mid-cycle; started the other way
+      # round, by pyspark from these options, the JVM ignores SIGINT and the
+      # driver ends its cycle, then stops Spark itself.
+      export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+      export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
+      exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/all.py" "${job_args[@]}"
+    fi ;;
   sql)  # jobs/sql.py registers the lake's tables, then becomes spark-sql with these options
     export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
     export PIPELINE_SUBMIT="$(printf '%q ' "$submit" "${options[@]}")"

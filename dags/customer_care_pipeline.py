@@ -19,6 +19,9 @@ DEFAULT_REPO = os.environ.get("CUSTOMER_CARE_REPO", str(Path(__file__).resolve()
 # overrides them per run.
 DEFAULT_LAKE = os.environ.get("CUSTOMER_CARE_LAKE", "datalake")
 DEFAULT_MASTER = os.environ.get("CUSTOMER_CARE_MASTER", "local[*]")
+# A cron expression, or "none" for triggered runs only (e.g. where
+# `spark-submit.sh all --continuous` keeps gold fresh and the DAG only backfills).
+SCHEDULE = os.environ.get("CUSTOMER_CARE_SCHEDULE", "*/30 * * * *")
 
 # Values reach the shell as environment variables, never pasted into the
 # command, so a lake or master typed into a manual trigger cannot inject shell.
@@ -40,7 +43,7 @@ what a failed run left. Params: `lake` (folder or Hadoop URI such as
 (`local[*]`, `spark://host:7077`, `yarn`, `k8s://...`; any non-local master uses
 `conf/cluster.toml`). Repository path: Variable `customer_care_repo`.
 """,
-    schedule="*/30 * * * *",
+    schedule=None if SCHEDULE.strip().lower() == "none" else SCHEDULE,
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,  # one writer per lake: the jobs' own locks only cover local lakes

@@ -22,6 +22,7 @@ from pipeline.lake.files import path_exists
 from pipeline.lake.streams import process_available
 from pipeline.runtime.audit import QualityError, RunStats
 from pipeline.runtime.cli import add_share_option, job_parser, run_job
+from pipeline.runtime.config import LANDING_FEEDS
 from pipeline.runtime.faults import crash_point
 from pipeline.transforms.landing import number_lines, split_records
 
@@ -34,7 +35,6 @@ BRONZE_SCHEMA = StructType(
         StructField("ingested_at", TimestampType()),
     ]
 )
-DATASETS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orders"}
 MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
 
 
@@ -57,6 +57,9 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     files_table, manifest = config.table("quarantine_landing_files"), config.meta("landed_files")
     if not path_exists(spark, folder):
         raise PipelineError(f"landing folder not found: {folder}")
+    if landing.waiting_files(spark, folder, config.checkpoint(table_key)) == {}:  # metadata only: no Spark job
+        print(f"bronze {dataset}: nothing new in {folder}")
+        return RunStats(dataset, input=f"0 new files in {folder}")
     tables.ensure_table(spark, table, BRONZE_SCHEMA)
     tables.ensure_table(spark, files_table, StructType.fromDDL(landing.LANDING_FILE_SCHEMA))
     tables.ensure_table(spark, manifest, StructType.fromDDL(landing.LANDED_FILE_SCHEMA))
@@ -65,11 +68,14 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
 
     def append(files: list[landing.LandingFile], staged: dict[str, str], batch_id: int) -> None:
+        if not files:  # every file set aside: no commit, so bronze's last batch is one with rows
+            return
         records = read_records(spark, files, staged).select(
             "source_file", "record_index", "raw",
             F.lit(batch_id).cast("long").alias("ingest_batch"), F.current_timestamp().alias("ingested_at"),
         )
-        tables.append_once(records, table, f"bronze-{dataset}", batch_id)
+        with incremental.recording(spark, {incremental.BRONZE_BATCH: batch_id}):  # silver compares it with its own
+            tables.append_once(records, table, f"bronze-{dataset}", batch_id)
 
     def write_batch(listing, batch_id):
         found = listing.select("path", "length", F.unix_millis("modificationTime").alias("modified")).collect()
@@ -113,7 +119,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     new_files = process_available(landing.file_stream(spark, folder), config.checkpoint(table_key), write_batch,
                                   f"bronze {dataset}")
     written = incremental.written_since(spark, table, before)
-    changed = landing.changed_since_taken(spark, folder, landing.taken_files(spark, manifest, dataset))
+    changed = landing.changed_since_taken(spark, folder, taken_before)  # files taken in this run are as listed
     stats = RunStats(
         dataset, rows_read=new_files, rows_written=written.rows, rows_quarantined=sum(set_aside.values()),
         input=f"{new_files} new files in {folder}", quarantined_by_rule=set_aside, delta_version=written.version,
@@ -142,7 +148,7 @@ def check_share(stats: list[RunStats], max_share: float, files_table: str) -> No
 
 
 def main(spark, config, args):
-    stats = [ingest(spark, config, dataset, key) for dataset, key in DATASETS.items()]
+    stats = [ingest(spark, config, dataset, key) for dataset, key in LANDING_FEEDS.items()]
     max_share = getattr(args, "max_quarantined_share", None)
     check_share(stats, config.max_quarantined_share if max_share is None else max_share,
                 config.table("quarantine_landing_files"))

@@ -8,8 +8,10 @@ Change Data Feed on: the kpis job reads from it which days changed.
 """
 
 import sys
+from functools import partial
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from pipeline import quality
 from pipeline.lake import incremental, tables
@@ -32,11 +34,11 @@ def rebuild(spark, gold: str, conversations: DataFrame, watermark: dict, note: s
     return RunStats(TABLE, rows_written=written.rows, delta_version=written.version)
 
 
-def update(spark, gold: str, updates: DataFrame, watermark: dict, note: str = "") -> RunStats:
+def update(spark, gold: str, updates: DataFrame, watermark: dict, note: str = "", within=None) -> RunStats:
     before = tables.version(spark, gold)
     crash_point("gold.before_merge")
     with incremental.recording(spark, watermark):
-        tables.upsert(spark, updates, gold, ("order_id",))
+        tables.upsert(spark, updates, gold, ("order_id",), within)
     crash_point("gold.after_merge")
     written = incremental.written_since(spark, gold, before)
     metrics = written.metrics[0]
@@ -91,12 +93,12 @@ def main(spark, config, args):
     for path in paths.values():
         tables.require_table(spark, path, "silver")
     current = {name: tables.version(spark, path) for name, path in paths.items()}
-    messages, orders = (tables.read(spark, path, current[name]) for name, path in paths.items())
-
     built = None if args.full_refresh else incremental.last_watermark(spark, gold, SOURCES["silver_messages"])
-    if built == current:
+    if built == current:  # decided from the Delta logs alone: no Spark job
         print(f"gold {TABLE}: silver unchanged, nothing to do ({gold})")
         return [RunStats(TABLE, input=read_versions(current))]
+
+    messages, orders = (tables.read(spark, path, current[name]) for name, path in paths.items())
     if tables.exists(spark, gold):  # a table made before gold kept a change feed
         tables.enable_change_feed(spark, gold)
     # No record, or silver was recreated behind gold's back: rebuild.
@@ -104,11 +106,19 @@ def main(spark, config, args):
         return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]
 
     changed = {path: (built[name], current[name]) for name, path in paths.items() if built[name] != current[name]}
-    touched = incremental.changed_keys(spark, changed, "order_id")
-    updates = build_conversations(
-        messages.join(touched, "order_id", "left_semi"), orders.join(touched, "order_id", "left_semi"), with_checks=True
-    )
-    return [checked_write(spark, gold, updates, update, current)]
+    touched = incremental.changed_keys(spark, changed, "order_id").persist()
+    try:
+        low, high = touched.agg(F.min("order_id"), F.max("order_id")).first()
+        # The range as literals lets Delta skip silver's and gold's files of other orders.
+        in_range = F.col("order_id").between(low, high) if low is not None else F.lit(False)
+        updates = build_conversations(
+            messages.where(in_range).join(touched, "order_id", "left_semi"),
+            orders.where(in_range).join(touched, "order_id", "left_semi"), with_checks=True,
+        )
+        write = partial(update, within=("order_id", low, high) if low is not None else None)
+        return [checked_write(spark, gold, updates, write, current)]
+    finally:
+        touched.unpersist()
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -37,17 +37,16 @@ def main(spark, config, args):
     gold, path = config.table("gold_conversations"), config.table("gold_daily_kpis")
     tables.require_table(spark, gold, "gold")
     current = tables.version(spark, gold)
-    conversations = tables.read(spark, gold, current)
-
     built = None if args.full_refresh else (incremental.last_watermark(spark, path, WATERMARK) or {}).get(WATERMARK)
     days = incremental.changed_values(spark, gold, built, current, "conversation_date")
+    if days == []:  # decided from the Delta logs alone: no Spark job
+        print(f"kpis {TABLE}: no conversation changed in gold, nothing to do ({path})")
+        return [RunStats(TABLE, input=f"gold v{current}")]
+    conversations = tables.read(spark, gold, current)
     if days is None:
         stats = write(spark, path, build_daily_kpis(conversations), current, None)
         print(f"kpis {TABLE}: rebuilt, {stats.rows_written} day-city rows -> {path}")
         return [stats]
-    if not days:
-        print(f"kpis {TABLE}: no conversation changed in gold, nothing to do ({path})")
-        return [RunStats(TABLE, input=f"gold v{current}")]
     kpis = build_daily_kpis(conversations.where(F.col("conversation_date").isin(days)))
     stats = write(spark, path, kpis, current, days)
     print(f"kpis {TABLE}: {len(days)} days recomputed, {stats.rows_written} day-city rows -> {path}")

@@ -23,7 +23,7 @@ from pipeline.runtime.faults import crash_point
 from pipeline.transforms import messages, orders
 from pipeline.transforms.records import quarantine_rows, valid_records
 
-WATERMARK = "bronze_batch"  # the last bronze ingest_batch processed
+WATERMARK = incremental.BRONZE_BATCH  # the last bronze ingest_batch processed
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Batch:
     dataset: Dataset
     parsed: DataFrame
     upto: int | None  # last bronze batch among them
+    order_ids: tuple[int, int] | None  # the lowest and highest order_id of the valid ones
     rules: list[quality.Rule]
     summary: quality.Summary
     stats: RunStats
@@ -69,8 +70,12 @@ def read_new(spark, config, dataset: Dataset, full_refresh: bool) -> Batch:
     # On local disk, not in memory: a first load's rows would otherwise compete
     # with the aggregations and sorts for execution memory.
     parsed = quality.with_quarantine_reasons(dataset.parse(new), rules).persist(StorageLevel.DISK_ONLY)
-    groups = parsed.groupBy("reason").agg(F.max("ingest_batch").alias("upto"), *quality.counts(rules)).collect()
+    groups = parsed.groupBy("reason").agg(
+        F.max("ingest_batch").alias("upto"), F.min("order_id").alias("low"), F.max("order_id").alias("high"),
+        *quality.counts(rules),
+    ).collect()
     upto = max((group["upto"] for group in groups if group["upto"] is not None), default=None)
+    valid = [(group["low"], group["high"]) for group in groups if group["reason"] is None and group["low"] is not None]
     summary = quality.summarize(groups, rules)
     stats = RunStats(
         dataset.name,
@@ -80,7 +85,7 @@ def read_new(spark, config, dataset: Dataset, full_refresh: bool) -> Batch:
         quarantined_by_rule=summary.quarantined,
         warnings_by_rule=summary.by_action(rules, "warn"),
     )
-    return Batch(dataset, parsed, upto, rules, summary, stats)
+    return Batch(dataset, parsed, upto, valid[0] if valid else None, rules, summary, stats)
 
 
 def append_quarantine(spark, rejected: DataFrame, quarantine: str) -> None:
@@ -117,7 +122,8 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
         if rewrite:
             tables.overwrite(rows, silver)
         else:
-            tables.merge(spark, rows, silver, dataset.key, dataset.replace_matches)
+            within = ("order_id", *batch.order_ids) if batch.order_ids else None  # skips the files of other orders
+            tables.merge(spark, rows, silver, dataset.key, dataset.replace_matches, within)
     crash_point(f"silver.{dataset.name}.after_write")
 
     written = incremental.written_since(spark, silver, before)
@@ -138,17 +144,22 @@ def main(spark, config, args):
     data leaves every table as it was."""
     max_share = args.max_quarantined_share
     max_share = config.max_quarantined_share if max_share is None else max_share
-    batches = []
+    batches, stats = [], []
     try:
         for dataset in DATASETS:
-            batches.append(read_new(spark, config, dataset, args.full_refresh))
+            bronze, silver = config.table(f"bronze_{dataset.table}"), config.table(f"silver_{dataset.table}")
+            if args.full_refresh or incremental.is_behind(spark, silver, bronze, WATERMARK):
+                batches.append(read_new(spark, config, dataset, args.full_refresh))
+            else:  # decided from the Delta logs alone: no Spark job
+                print(f"silver {dataset.name}: nothing new in {bronze}")
+                stats.append(RunStats(dataset.name))
         for batch in batches:
             problem = quality.check(
                 batch.summary, batch.rules, f"{batch.dataset.name} records", max_share, config.share_min_records
             )
             if problem:
                 raise QualityError(problem, [b.stats for b in batches])
-        return [write(spark, config, batch, args.full_refresh) for batch in batches]
+        return stats + [write(spark, config, batch, args.full_refresh) for batch in batches]
     finally:
         for batch in batches:
             batch.parsed.unpersist()

@@ -66,6 +66,7 @@ def stack(container_image, tmp_path_factory):
         **os.environ, "PIPELINE_IMAGE": container_image, "POSTGRES_IMAGE": POSTGRES_IMAGE, "AIRFLOW_IMAGE": AIRFLOW_IMAGE,
         "PGDATABASE": "customer_care", "PGUSER": "pipeline", "PGPASSWORD": uuid.uuid4().hex,
         "LANDING": str(landing), "CONF_ENV": "local",  # few partitions: a small lake on 2 cores
+        "CUSTOMER_CARE_SCHEDULE": "none",  # only the test's triggered run, not also a scheduled one
         "SPARK_UI_PORT": str(free_port()), "PG_PORT_ON_HOST": str(free_port()), "AIRFLOW_PORT": str(free_port()),
     }
     up = compose(project, env, "up", "-d")
@@ -142,8 +143,8 @@ def test_a_dag_run_triggered_in_airflow_runs_the_steps_on_the_master(stack, tmp_
     wait_for("Airflow's health", lambda: get_json(f"{web}/api/v2/monitor/health")["scheduler"]["status"] == "healthy",
              180)
     wait_for("the DAG to be parsed", lambda: DAG in airflow(project, "dags", "list", "-o", "plain").stdout, 180)
-    # The DAG is paused at creation (scheduled runs start when someone unpauses it),
-    # and a paused DAG's triggered runs stay queued: unpause, then trigger.
+    # The DAG is paused at creation, and a paused DAG's triggered runs stay
+    # queued: unpause (with no schedule in this stack: no run of its own), then trigger.
     airflow(project, "dags", "unpause", DAG)
     airflow(project, "dags", "trigger", DAG, "--run-id", "compose-test",
             "--conf", json.dumps({"lake": "/lake", "master": "spark://spark-master:7077"}))

@@ -35,8 +35,8 @@ class Conversations:
     order give the same data.
     """
 
-    def __init__(self, orders: int, rng: random.Random, messy: Messy):
-        self.rng, self.messy = rng, messy
+    def __init__(self, orders: int, rng: random.Random, messy: Messy, base: int = ORDER_BASE):
+        self.rng, self.messy, self.base = rng, messy, base  # order i has the id base + i
         self.late_chats = []  # (order, customer, device, agent, first instant): late_messages() input
         everyone = rng.sample(range(orders), orders)
         self.shape = bytearray(orders)  # CUSTOMER_CHAT unless set below
@@ -115,7 +115,7 @@ class Conversations:
             else:
                 sent, instant = self.messy.sent_time(times[j])
             stage = min(stage + (rng.random() < 0.1), 3)
-            event = self.messy.event(ORDER_BASE + i, customer, agents[j], by_agent[j], device, j == 0,
+            event = self.messy.event(self.base + i, customer, agents[j], by_agent[j], device, j == 0,
                                      j >= escalated, j == resolved, STAGES[stage], sent)
             messages.append((event, instant))
         if i in self.late:
@@ -130,7 +130,7 @@ class Conversations:
             t -= rng.randrange(60_000_000, 3_600_000_000) + (DAY_US if count % 3 == 0 and j == 0 else 0)
             by_agent = rng.random() < 0.4
             sent = self.messy.sent_time(t)[0]
-            event = self.messy.event(ORDER_BASE + i, customer, agent, by_agent, device, False, False, False,
+            event = self.messy.event(self.base + i, customer, agent, by_agent, device, False, False, False,
                                      STAGES[0], sent)
             lines.append(json.dumps(event))
         return lines[::-1]

@@ -51,12 +51,14 @@ CITIES = ("BCN", "MAD", "LIS", "PAR", "MIL", "BER")
 PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # Spark skips names starting with '.' or '_'
 
 def generate(
-    lake: str, orders: int, seed: int = 1, files: int | None = None, prefix: str = "generated"
+    lake: str, orders: int, seed: int = 1, files: int | None = None, prefix: str = "generated",
+    first_order: int = 0,
 ) -> dict:
     """Write a synthetic landing data set of `orders` orders into `lake`; return what was written.
 
     `files` is the number of message files (default: one per ~50k messages, at
-    least 6). Raises ValueError for bad arguments and FileExistsError, before
+    least 6). Order ids start at ORDER_BASE + `first_order` (another drop's
+    `orders` and up: new orders; below: more messages for existing ones). Raises ValueError for bad arguments and FileExistsError, before
     writing anything, when a file of this prefix and seed is already there.
     """
     if orders < 1:
@@ -70,7 +72,9 @@ def generate(
     if not PREFIX.fullmatch(prefix):
         raise ValueError(f"prefix must be letters, digits, '-' or '_' (not first), got {prefix!r}")
     order_files = 1 + math.ceil(orders / ORDERS_PER_FILE)
-    gen = _Generator(lake, orders, seed, prefix)
+    if first_order < 0:
+        raise ValueError(f"first_order must be at least 0, got {first_order}")
+    gen = _Generator(lake, orders, seed, prefix, ORDER_BASE + first_order)
     gen.claim(MESSAGES_DIR, files)
     gen.claim(ORDERS_DIR, order_files)
     gen.write_messages(files)
@@ -79,14 +83,15 @@ def generate(
 
 
 class _Generator:
-    def __init__(self, lake: str, orders: int, seed: int, prefix: str):
+    def __init__(self, lake: str, orders: int, seed: int, prefix: str, base: int):
         self.lake, self.n, self.seed, self.prefix = lake, orders, seed, prefix
         self.rng = random.Random(seed)
         self.counts = dict.fromkeys(
             ("message_records", "bad_message_records", "duplicate_message_records",
              "late_message_records", "order_records", "bad_order_records"), 0)
         self.messy = Messy(self.rng)
-        self.chats = Conversations(orders, self.rng, self.messy)
+        self.chats = Conversations(orders, self.rng, self.messy, base)
+        self.base = base
 
     def path(self, folder: str, index: int, ext: str) -> str:
         return os.path.join(self.lake, folder, f"{self.prefix}-{self.seed}-{index:04d}.{ext}")
@@ -163,17 +168,17 @@ class _Generator:
         for k in range(chunks):
             ext, array = (("json", True), ("jsonl.gz", False), ("jsonl", False), ("json.gz", True))[k % 4]
             part = known[k * len(known) // chunks:(k + 1) * len(known) // chunks]
-            lines = [json.dumps({"orderId": self.messy.ident(ORDER_BASE + i), "cityCode": city[i]}) for i in part]
+            lines = [json.dumps({"orderId": self.messy.ident(self.base + i), "cityCode": city[i]}) for i in part]
             self.counts["order_records"] += len(lines)
             self.write(self.path(ORDERS_DIR, k, ext), lines, array)
 
         # The last ingested record of an order wins as a whole, null city included.
         moved = sorted(pick(rng, known, 0.05, at_least=2))
-        lines = [json.dumps({"orderId": self.messy.ident(ORDER_BASE + i),
+        lines = [json.dumps({"orderId": self.messy.ident(self.base + i),
                              "cityCode": rng.choice([c for c in CITIES if c != city[i]])}) for i in moved]
-        lines += [json.dumps({"orderId": ORDER_BASE + i, "cityCode": None})
+        lines += [json.dumps({"orderId": self.base + i, "cityCode": None})
                   for i in sorted(pick(rng, known, 0.01))]
-        lines += ['{"orderId": null, "cityCode": "MAD"}', '{"orderId": ' + str(ORDER_BASE) + ', "cityCo']
+        lines += ['{"orderId": null, "cityCode": "MAD"}', '{"orderId": ' + str(self.base) + ', "cityCo']
         self.counts["order_records"] += len(lines)
         self.counts["bad_order_records"] = 2
         self.write(self.path(ORDERS_DIR, chunks, "jsonl"), lines, array=False)
@@ -200,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"number of message files (default: one per ~{MESSAGES_PER_FILE} messages, "
                         f"at least {MIN_FILES})")
     parser.add_argument("--prefix", default="generated", help="file name prefix (default: generated)")
+    parser.add_argument("--first-order", type=int, default=0,
+                        help="number of the first order: another drop's --orders for new orders (default: 0)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        s = generate(args.lake, args.orders, args.seed, args.files, args.prefix)
+        s = generate(args.lake, args.orders, args.seed, args.files, args.prefix, args.first_order)
     except ValueError as err:
         parser.error(str(err))
     except OSError as err:

@@ -90,3 +90,11 @@ def test_a_deployment_sets_the_params_defaults_in_its_environment():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[('lake', '/lake'), ('master', 'spark://spark-master:7077')]"
+
+
+def test_a_deployment_may_turn_the_schedule_off():
+    code = "import runpy; print(repr(runpy.run_path('dags/customer_care_pipeline.py')['dag'].schedule))"
+    env = {**os.environ, "CUSTOMER_CARE_SCHEDULE": "none"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "None"

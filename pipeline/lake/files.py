@@ -62,3 +62,22 @@ def replace_file(spark: SparkSession, source: str, target: str) -> None:
     overwrite[0] = hadoop.Options.Rename.OVERWRITE
     context = hadoop.FileContext.getFileContext(final.toUri(), spark._jsc.hadoopConfiguration())
     context.rename(hadoop.Path(source), final, overwrite)
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    """A small UTF-8 file's content, from any Hadoop file system."""
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    stream = hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).open(hadoop_path)
+    try:
+        return spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def file_names(spark: SparkSession, folder: str) -> list[str]:
+    """The names of the files directly in `folder` ([] when it does not exist)."""
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(folder)
+    fs = hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration())
+    if not fs.exists(hadoop_path):
+        return []
+    return [status.getPath().getName() for status in fs.listStatus(hadoop_path) if status.isFile()]

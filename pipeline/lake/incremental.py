@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 
-from delta.tables import DeltaTable
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
-from pipeline.lake.tables import change_feed_enabled, exists, version
+from pipeline.lake.tables import change_feed_enabled, commits, exists
 
+# The last bronze ingest batch a commit holds (bronze's appends) or reflects (silver's and quarantine's writes).
+BRONZE_BATCH = "bronze_batch"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 SKIP_EMPTY_COMMITS = "spark.databricks.delta.skipRecordingEmptyCommits"
 # Commits that change no data, and those whose changes the change feed describes.
@@ -27,24 +28,24 @@ DESCRIBED_BY_CHANGE_FEED = NO_DATA_CHANGE | {"MERGE", "DELETE", "UPDATE"}
 
 
 def last_watermark(spark: SparkSession, path: str, key: str, depth: int = 100) -> dict | None:
-    """The newest watermark holding `key` recorded in the table's commits
-    (maintenance commits such as OPTIMIZE carry none); None when the table
-    does not exist or recorded none."""
+    """The newest watermark holding `key` recorded in the table's last `depth`
+    commits (maintenance commits such as OPTIMIZE carry none); None when the
+    table does not exist or recorded none. Reads the Delta log: no Spark job."""
     if not exists(spark, path):
         return None
-    rows = (
-        DeltaTable.forPath(spark, path)
-        .history(depth)
-        .where("userMetadata IS NOT NULL")
-        .orderBy("version", ascending=False)
-        .select("userMetadata")
-        .collect()
-    )
-    for row in rows:
-        metadata = json.loads(row["userMetadata"])
+    for info in commits(spark, path, -1, depth):
+        metadata = json.loads(info["userMetadata"]) if info.get("userMetadata") else {}
         if key in metadata:
             return metadata
     return None
+
+
+def is_behind(spark: SparkSession, path: str, source: str, key: str) -> bool:
+    """Whether `source` has commits recording a higher `key` than the last one
+    `path` recorded; True when either table recorded none. Reads the two
+    tables' Delta logs only: no Spark job."""
+    done, available = last_watermark(spark, path, key), last_watermark(spark, source, key)
+    return not (done and available and available[key] <= done[key])
 
 
 @contextmanager
@@ -61,13 +62,10 @@ def recording(spark: SparkSession, watermark: dict):
         spark.conf.unset(SKIP_EMPTY_COMMITS)
 
 
-def history_since(spark: SparkSession, path: str, after_version: int, column: str) -> list:
-    """One history column of the commits made after `after_version`, newest
-    first; reads only those commits, not the whole (ever-growing) history."""
-    count = version(spark, path) - after_version
-    if count <= 0:
-        return []
-    return [row[column] for row in DeltaTable.forPath(spark, path).history(count).select(column).collect()]
+def history_since(spark: SparkSession, path: str, after_version: int, field: str) -> list:
+    """One field of the commitInfo of the commits made after `after_version`,
+    newest first (None where a commit has none); reads only those commits."""
+    return [info.get(field) for info in commits(spark, path, after_version)]
 
 
 @dataclass(frozen=True)
@@ -113,8 +111,7 @@ def changed_values(spark: SparkSession, path: str, after: int | None, upto: int,
         return None
     if after == upto:
         return []
-    history = DeltaTable.forPath(spark, path).history(version(spark, path) - after)
-    operations = {row.operation for row in history.where(f"version <= {upto}").select("operation").collect()}
+    operations = {info.get("operation") for info in commits(spark, path, after) if info["version"] <= upto}
     if operations <= NO_DATA_CHANGE:
         return []
     if not operations <= DESCRIBED_BY_CHANGE_FEED or not change_feed_enabled(spark, path):

@@ -23,6 +23,8 @@ from pyspark.sql import functions as F
 
 from pipeline import root_cause
 from pipeline.lake import json_arrays
+from pipeline.lake.files import path_exists
+from pipeline.lake.streams import files_taken
 from pipeline.lake.tables import read
 
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -75,19 +77,34 @@ def is_landing_file(relative: str) -> bool:
     )
 
 
-def listing(spark: SparkSession, folder: str) -> dict[str, tuple[int, int]]:
-    """{path: (size, modification time in ms)} of the landing files now below `folder`."""
+def statuses(spark: SparkSession, folder: str):
+    """The Hadoop FileStatus of each landing file now below `folder` (one listing, no Spark job)."""
     hadoop = spark._jvm.org.apache.hadoop.fs
     root = hadoop.Path(folder)
     fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
     prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
-    files, found = fs.listFiles(root, True), {}
+    files = fs.listFiles(root, True)
     while files.hasNext():
         status = files.next()
-        path = status.getPath().toString()
-        if is_landing_file(path.removeprefix(prefix)):
-            found[path] = (status.getLen(), status.getModificationTime())
-    return found
+        if is_landing_file(status.getPath().toString().removeprefix(prefix)):
+            yield status
+
+
+def listing(spark: SparkSession, folder: str) -> dict[str, tuple[int, int]]:
+    """{path: (size, modification time in ms)} of the landing files now below `folder`."""
+    return {s.getPath().toString(): (s.getLen(), s.getModificationTime()) for s in statuses(spark, folder)}
+
+
+def waiting_files(spark: SparkSession, folder: str, checkpoint: str) -> dict[str, int] | None:
+    """{file URI: modification ms} of the landing files below `folder` that the
+    file stream of `checkpoint` has not taken, or that changed since; None when
+    the checkpoint cannot tell (none yet, or a batch left unfinished). From a
+    listing and the checkpoint's log: no Spark job."""
+    taken = files_taken(spark, checkpoint)
+    if taken is None or not path_exists(spark, folder):  # a missing folder: the run says so
+        return None
+    found = ((s.getPath().toUri().toString(), s.getModificationTime()) for s in statuses(spark, folder))
+    return {uri: modified for uri, modified in found if taken.get(uri) != modified}
 
 
 def changed_since_taken(spark: SparkSession, folder: str, taken: dict[str, tuple[int, int]]) -> list[str]:

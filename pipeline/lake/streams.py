@@ -2,6 +2,7 @@
 trigger(availableNow) and a checkpoint per table, each micro-batch handed to a
 function that writes it idempotently."""
 
+import json
 import re
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame
 
 from pipeline import PipelineError
+from pipeline.lake.files import file_names, read_text
 
 
 def cause(message: str) -> str:
@@ -35,3 +37,31 @@ def process_available(
     except StreamingQueryException as err:
         raise PipelineError(f"{name} failed: {cause(err.getMessage() or str(err))}") from err
     return sum(progress.numInputRows for progress in query.recentProgress)
+
+
+def batch_ids(spark, folder: str, suffix: str = "") -> list[int]:
+    """The batch ids of a checkpoint log folder (files named <id><suffix>), sorted."""
+    pattern = re.compile(r"(\d+)" + re.escape(suffix))
+    return sorted(int(m[1]) for name in file_names(spark, folder) if (m := pattern.fullmatch(name)))
+
+
+def files_taken(spark, checkpoint: str) -> dict[str, int] | None:
+    """{path URI: modification ms} of every file a file stream's checkpoint has
+    taken, read from its source log (metadata, no Spark job); None when there
+    is no checkpoint yet or its last batch was planned but not committed (a
+    crash mid-batch: the next run replays it)."""
+    planned, committed = batch_ids(spark, f"{checkpoint}/offsets"), batch_ids(spark, f"{checkpoint}/commits")
+    if not planned or planned[-1] not in committed:
+        return None
+    log = f"{checkpoint}/sources/0"
+    # The newest compacted file holds every entry up to it; the later files one batch each.
+    compacted = batch_ids(spark, log, ".compact")
+    since = compacted[-1] if compacted else -1
+    names = ([f"{since}.compact"] if compacted else []) + [f"{b}" for b in batch_ids(spark, log) if b > since]
+    taken = {}
+    for name in names:
+        for line in read_text(spark, f"{log}/{name}").splitlines()[1:]:  # after the version line
+            if line.strip():
+                entry = json.loads(line)
+                taken[entry["path"]] = entry["timestamp"]
+    return taken

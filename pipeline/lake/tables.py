@@ -1,6 +1,7 @@
 """Delta tables: create, read, write (append once, overwrite, insert-new, upsert),
 versions, properties and CHECK constraints."""
 
+import json
 import re
 
 from delta.tables import DeltaTable
@@ -8,9 +9,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
 from pipeline import PipelineError
-from pipeline.lake.files import path_exists
+from pipeline.lake.files import file_names, path_exists, read_text
 
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
+COMMIT_FILE = re.compile(r"(\d{20})\.json")  # _delta_log/<version>.json, one per commit
 
 
 def exists(spark: SparkSession, path: str) -> bool:
@@ -31,8 +33,31 @@ def read(spark: SparkSession, path: str, version: int | None = None) -> DataFram
     return reader.load(path)
 
 
+def commit_versions(spark: SparkSession, path: str) -> list[int]:
+    """The versions whose commit files are in the table's Delta log, sorted (a listing: no Spark job)."""
+    return sorted(int(m[1]) for name in file_names(spark, f"{path}/_delta_log") if (m := COMMIT_FILE.fullmatch(name)))
+
+
 def version(spark: SparkSession, path: str) -> int:
-    return DeltaTable.forPath(spark, path).history(1).first()["version"]
+    """The table's latest version."""
+    versions = commit_versions(spark, path)
+    if not versions:
+        raise PipelineError(f"no Delta table at {path}")
+    return versions[-1]
+
+
+def commits(spark: SparkSession, path: str, after: int, limit: int | None = None) -> list[dict]:
+    """The commitInfo (operation, operationMetrics, userMetadata, ...) of the
+    commits after version `after`, newest first and at most `limit`, each with
+    its "version". Read from the commit files, the Delta protocol's record of
+    each commit: no Spark job, where DeltaTable.history reconstructs the table's
+    state first. Commits whose files the log retention removed are left out."""
+    infos = []
+    for number in [v for v in commit_versions(spark, path) if v > after][::-1][:limit]:
+        actions = (json.loads(line) for line in read_text(spark, f"{path}/_delta_log/{number:020d}.json").splitlines())
+        info = next((action["commitInfo"] for action in actions if "commitInfo" in action), {})
+        infos.append({**info, "version": number})
+    return infos
 
 
 def history(spark: SparkSession, path: str, limit: int) -> DataFrame:
@@ -145,15 +170,26 @@ def null_safe_match(key: tuple[str, ...]) -> str:
     return " AND ".join(f"target.`{name}` <=> source.`{name}`" for name in key)
 
 
-def upsert(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...]) -> None:
+def upsert(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...], within: tuple | None = None) -> None:
     """Replace matching rows as a whole and insert the others (idempotent on replay)."""
-    merge(spark, source, path, key, replace_matches=True)
+    merge(spark, source, path, key, replace_matches=True, within=within)
 
 
-def merge(spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...], replace_matches: bool) -> None:
+def merge(
+    spark: SparkSession, source: DataFrame, path: str, key: tuple[str, ...], replace_matches: bool,
+    within: tuple | None = None,
+) -> None:
     """Insert the source rows whose key is not in the table yet, and with
-    `replace_matches` replace the matching rows as a whole (idempotent on replay)."""
-    builder = DeltaTable.forPath(spark, path).alias("target").merge(source.alias("source"), null_safe_match(key))
+    `replace_matches` replace the matching rows as a whole (idempotent on replay).
+
+    `within` = (column, low, high): the range of a key column that holds every
+    source row. Stated on the target, it lets Delta skip the files whose
+    statistics lie outside it instead of reading the whole table's keys."""
+    condition = null_safe_match(key)
+    if within is not None:
+        column, low, high = within
+        condition += f" AND target.`{column}` BETWEEN {int(low)} AND {int(high)}"
+    builder = DeltaTable.forPath(spark, path).alias("target").merge(source.alias("source"), condition)
     if replace_matches:
         builder = builder.whenMatchedUpdateAll()
     builder.whenNotMatchedInsertAll().execute()

@@ -32,6 +32,12 @@ class RunStats:
     warnings_by_rule: dict[str, int] = field(default_factory=dict)  # warn rule -> rows
     delta_version: int | None = None  # of the table written, when the run wrote it
 
+    @property
+    def idle(self) -> bool:
+        """Nothing read, written, quarantined or warned about: a step that found no work."""
+        return not (self.rows_read or self.rows_written or self.rows_quarantined or self.warnings_by_rule
+                    or self.delta_version is not None)
+
 
 class QualityError(PipelineError):
     """A job stopped by its data: carries what it counted, for the audit row."""

@@ -1,16 +1,18 @@
 """What every job shares: arguments, config, lake checks, the session, one-line errors."""
 
 import argparse
+import io
 import os
 import sys
 import time
 import traceback
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext, redirect_stdout, suppress
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from py4j.protocol import Py4JJavaError
+from py4j.protocol import Py4JError, Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
@@ -18,10 +20,18 @@ from pipeline import PipelineError, root_cause
 from pipeline.runtime.audit import QualityError, RunStats, record_runs
 from pipeline.lake.files import local_path, path_exists
 from pipeline.runtime.config import Config, is_share, load_config
+from pipeline.runtime.continuous import run_cycles
 from pipeline.runtime.lock import job_lock, store_lock
 from pipeline.runtime.session import create_session
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """What a job's --continuous mode needs besides its steps."""
+    waiting: Callable[[SparkSession, Config], dict[str, int] | None]  # landed files not taken yet (runtime.continuous)
+    summary: Callable[[dict[str, tuple[list[RunStats], float]]], str]  # {step: (stats, seconds)} -> one line
 
 
 def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
@@ -105,7 +115,9 @@ def log_traceback() -> str:
     return f" (details: {log})"
 
 
-def run_step(spark: SparkSession, config: Config, args: argparse.Namespace, step: str, body: JobBody) -> None:
+def run_step(
+    spark: SparkSession, config: Config, args: argparse.Namespace, step: str, body: JobBody
+) -> list[RunStats]:
     """Run one writing step and append its audit rows, also when it fails (best
     effort: a failure to record never hides the step's own error)."""
     run_id, started_at = uuid.uuid4().hex, datetime.now(timezone.utc)
@@ -119,8 +131,56 @@ def run_step(spark: SparkSession, config: Config, args: argparse.Namespace, step
         except Exception as audit_err:
             print(f"{step}: could not record the failed run in {audit}: {one_line(audit_err)}", file=sys.stderr)
         raise
-    record_runs(spark, audit, run_id, step, started_at, stats)
+    # A step that found nothing to do decided so from metadata alone; recording
+    # it would cost a Delta write (and, in a fresh JVM, seconds of warm-up).
+    if not (stats and all(s.idle for s in stats)):
+        record_runs(spark, audit, run_id, step, started_at, stats)
     print(f"{step}: succeeded in {(datetime.now(timezone.utc) - started_at).total_seconds():.1f} s")
+    return stats
+
+
+def describe(err: Exception) -> str:
+    """An error as the one line run_job prints, its stack trace logged where it helps."""
+    if isinstance(err, PipelineError):  # one that wraps a Spark failure (a stream's) logs its trace too
+        return f"{err}{log_traceback() if err.__cause__ else ''}"
+    return f"{one_line(err)}{log_traceback()}"
+
+
+def run_continuously(
+    spark: SparkSession, config: Config, args: argparse.Namespace, steps: dict[str, JobBody], mode: Continuous
+) -> int:
+    """The steps in cycles (runtime.continuous), in this one session. Each cycle
+    prints one line; the steps' own lines go to the log file."""
+    current = ""  # the step running, named in an error line
+
+    def cycle() -> str:
+        nonlocal current
+        results, output = {}, io.StringIO()
+        try:
+            with redirect_stdout(output):
+                for current, body in steps.items():
+                    started = time.monotonic()
+                    results[current] = (run_step(spark, config, args, current, body), time.monotonic() - started)
+        finally:
+            append_log(output.getvalue())
+        return mode.summary(results)
+
+    code = run_cycles(cycle, lambda: mode.waiting(spark, config), args.interval, args.max_failures,
+                      lambda err: f"{current}: {describe(err)}")
+    with suppress(Py4JError, ConnectionError):  # the JVM may be gone already: a SIGTERM to the whole process group
+        spark.stop()
+    return code
+
+
+def append_log(text: str) -> None:
+    """Add the text to the run's log file, when there is one (spark-submit.sh sets it)."""
+    log = os.environ.get("PIPELINE_LOG_FILE")
+    if log and text:
+        try:
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(text)
+        except OSError:
+            pass  # e.g. a full disk: the cycle's own line still reports the outcome
 
 
 def run_job(
@@ -130,6 +190,7 @@ def run_job(
     argv: list[str] | None = None,
     writes: bool = True,
     settings: Callable[[argparse.Namespace], dict[str, str]] | None = None,
+    continuous: Continuous | None = None,
 ) -> int:
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
@@ -137,7 +198,8 @@ def run_job(
     and each runs under its own job lock (local lakes) and writes its own audit
     rows, exactly as when run as separate jobs. Read-only jobs pass
     writes=False: no lock, no audit row. `settings` adds Spark settings that
-    depend on the arguments."""
+    depend on the arguments. With `continuous` and --continuous, the steps run
+    in cycles until a signal stops them, their locks held all along."""
     args = parser.parse_args(argv)
     steps = body if isinstance(body, dict) else {job: body}
     step, started = job, time.monotonic()
@@ -158,6 +220,12 @@ def run_job(
         # Local lakes: a lock per step, taken before Spark starts (a refused run
         # ends at once). s3a:// lakes: one lease for the whole run (lock.py).
         with store_lock(spark, config.lake, job, config.lease_seconds) if writes and spark else nullcontext():
+            if continuous and args.continuous:
+                with ExitStack() as locks:
+                    for step in steps:
+                        locks.enter_context(job_lock(config.lake, step))
+                    step = job
+                    return run_continuously(spark or start(), config, args, steps, continuous)
             for step, step_body in steps.items():
                 with job_lock(config.lake, step) if writes else nullcontext():
                     spark = spark or start()
@@ -165,13 +233,10 @@ def run_job(
                         run_step(spark, config, args, step, step_body)
                     else:
                         step_body(spark, config, args)
-    except PipelineError as err:  # one that wraps a Spark failure (a stream's) logs its trace too
-        print(f"{step}: error: {err}{log_traceback() if err.__cause__ else ''}", file=sys.stderr)
-        return 1
-    except Exception as err:  # anything unexpected: one line here, the stack trace in the log
-        if args.verbose:
+    except Exception as err:  # one line here, the stack trace in the log
+        if args.verbose and not isinstance(err, PipelineError):
             raise
-        print(f"{step}: error: {one_line(err)}{log_traceback()}", file=sys.stderr)
+        print(f"{step}: error: {describe(err)}", file=sys.stderr)
         return 1
     if writes and len(steps) > 1:
         print(f"{job}: succeeded in {time.monotonic() - started:.1f} s")

@@ -23,6 +23,8 @@ TABLE_KEYS = (
     "gold_daily_kpis",
     "quarantine_landing_files",
 )
+# Landing folders (<lake>/landing/<dataset>) and the bronze table each feeds.
+LANDING_FEEDS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orders"}
 # Tables of <lake>/_meta, by name: the audit of every run and bronze's manifest of taken files.
 META_TABLES = ("pipeline_runs", "landed_files")
 # Tables a config may leave out (configs written before they existed).

@@ -24,6 +24,10 @@ def session_settings(config: Config, extra: dict[str, str] | None = None) -> dic
         # Dates and timestamps must never depend on the machine's time zone.
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(config.shuffle_partitions),
+        # Silver's rows leave the dedup window sorted by order_id: files of at
+        # most this many rows then each hold a narrow range of orders, which
+        # MERGE and gold's reads use to skip the files of other orders.
+        "spark.sql.files.maxRecordsPerFile": "100000",
         **config.spark,
         **(extra or {}),
     }
