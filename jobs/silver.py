@@ -144,7 +144,7 @@ def main(spark, config, args):
     data leaves every table as it was."""
     max_share = args.max_quarantined_share
     max_share = config.max_quarantined_share if max_share is None else max_share
-    batches, stats = [], []
+    batches, idle = [], {}
     try:
         for dataset in DATASETS:
             bronze, silver = config.table(f"bronze_{dataset.table}"), config.table(f"silver_{dataset.table}")
@@ -152,14 +152,17 @@ def main(spark, config, args):
                 batches.append(read_new(spark, config, dataset, args.full_refresh))
             else:  # decided from the Delta logs alone: no Spark job
                 print(f"silver {dataset.name}: nothing new in {bronze}")
-                stats.append(RunStats(dataset.name))
+                idle[dataset.name] = RunStats(dataset.name)
+        stats = {**idle, **{batch.dataset.name: batch.stats for batch in batches}}
         for batch in batches:
             problem = quality.check(
                 batch.summary, batch.rules, f"{batch.dataset.name} records", max_share, config.share_min_records
             )
             if problem:
-                raise QualityError(problem, [b.stats for b in batches])
-        return stats + [write(spark, config, batch, args.full_refresh) for batch in batches]
+                raise QualityError(problem, [stats[dataset.name] for dataset in DATASETS])
+        for batch in batches:
+            stats[batch.dataset.name] = write(spark, config, batch, args.full_refresh)
+        return [stats[dataset.name] for dataset in DATASETS]
     finally:
         for batch in batches:
             batch.parsed.unpersist()
