@@ -117,7 +117,7 @@ test: setup setup-s3  ## the whole test suite in random order (seed printed; S3 
 	$(MAKE) airflow-test
 
 # The tests that start no job process: transforms, rules, config, lake helpers (about a minute).
-QUICK_TESTS := architecture json_arrays timestamps landing messages orders conversations quality tables config charts generator reference_model
+QUICK_TESTS := architecture json_arrays continuous_loop timestamps landing messages orders conversations quality tables config charts generator reference_model
 test-quick: setup  ## the fast subset for the edit loop: no job runs, file order
 	$(PY) -m pytest -p no:randomly $(QUICK_TESTS:%=tests/test_%.py)
 

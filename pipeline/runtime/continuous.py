@@ -37,7 +37,10 @@ def run_cycles(
     number, last_error, repeats, retry = 0, None, 0, True  # the first cycle finishes any interrupted work
     try:
         while not stop.is_set():
-            pending = waiting()
+            try:
+                pending = waiting()
+            except Exception:  # e.g. a store that does not answer: the cycle reports and records it
+                pending = None
             if not (retry or pending is None or pending):
                 stop.wait(interval)
                 continue
