@@ -138,6 +138,10 @@ def test_fields_not_in_the_contract_are_rescued_as_one_json_object(spark):
         event(OrderId=11),  # names compare case-sensitively: not orderId
         "nope",  # no JSON object: nothing to rescue (and quarantined)
         '[{"extra": 1}]',
+        # Text the quick check flags but no unknown field: a key inside a string
+        # value, a nested key, a known name escaped.
+        event(orderStage='a", "x": {"y": 1}').replace('"orderId"', '"order\\u0049d"'),
+        event(orderStage={"nested": 1})[:-1] + ' , "x\\"orderId" : 2}',  # spaces, an escaped quote in a key
     ]
     actual = parse_messages(bronze(spark, raws)).select("record_index", "reason", "_rescued")
     expected = spark.createDataFrame(
@@ -147,6 +151,8 @@ def test_fields_not_in_the_contract_are_rescued_as_one_json_object(spark):
             (2, None, '{"OrderId":11}'),
             (3, "invalid_json", None),
             (4, "not_an_object", None),
+            (5, None, None),
+            (6, None, '{"x\\"orderId":2}'),
         ],
         "record_index int, reason string, _rescued string",
     )
