@@ -1,9 +1,14 @@
-"""Files on any Hadoop file system: existence checks, small text files, atomic replace."""
+"""Files on any Hadoop file system: existence checks, small text files, atomic
+replace, and conditional writes on object stores."""
 
 import os
 import tempfile
 
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
+
+CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite"  # If-None-Match: *
+CONDITIONAL_OVERWRITE = "fs.option.create.conditional.overwrite.etag"  # If-Match: <etag>
 
 
 def has_scheme(path: str) -> bool:
@@ -81,3 +86,66 @@ def file_names(spark: SparkSession, folder: str) -> list[str]:
     if not fs.exists(hadoop_path):
         return []
     return [status.getPath().getName() for status in fs.listStatus(hadoop_path) if status.isFile()]
+
+
+def _hadoop_file(spark: SparkSession, path: str):
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path, hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def write_if(spark: SparkSession, path: str, content: str, etag: str | None) -> str | None:
+    """Write a small file on an object store (S3A) only if there is none (etag
+    None: If-None-Match: *) or only if it still has this ETag (If-Match): its
+    new ETag, or None when the store refused (the precondition failed)."""
+    hadoop_path, fs = _hadoop_file(spark, path)
+    builder = fs.createFile(hadoop_path)
+    if etag is None:
+        builder = builder.overwrite(False).must(CONDITIONAL_CREATE, "true")
+    else:
+        builder = builder.overwrite(True).must(CONDITIONAL_OVERWRITE, etag)
+    try:
+        out = builder.build()
+        try:
+            out.write(bytearray(content.encode("utf-8")))
+        finally:
+            out.close()  # S3A sends the PUT here
+    except Py4JJavaError as err:
+        if precondition_failed(err):
+            return None
+        raise
+    return fs.getFileStatus(hadoop_path).getEtag()
+
+
+def read_with_etag(spark: SparkSession, path: str) -> tuple[str, str] | None:
+    """A small UTF-8 file's content and ETag; None when there is no such file."""
+    hadoop_path, fs = _hadoop_file(spark, path)
+    try:
+        etag = fs.getFileStatus(hadoop_path).getEtag()
+        stream = fs.open(hadoop_path)
+    except Py4JJavaError as err:
+        if "FileNotFoundException" in err.java_exception.getClass().getName():
+            return None
+        raise
+    try:
+        return bytes(stream.readAllBytes()).decode("utf-8", errors="replace"), etag
+    finally:
+        stream.close()
+
+
+def delete(spark: SparkSession, path: str) -> None:
+    hadoop_path, fs = _hadoop_file(spark, path)
+    fs.delete(hadoop_path, False)
+
+
+def precondition_failed(err: Py4JJavaError) -> bool:
+    """S3's 412 for a failed If-None-Match / If-Match (S3A: RemoteFileChangedException),
+    or a file system that checked existence itself."""
+    java = err.java_exception
+    while java is not None:
+        name = java.getClass().getName()
+        if name.endswith(("RemoteFileChangedException", "FileAlreadyExistsException")) or "Status Code: 412" in str(
+            java.getMessage()
+        ):
+            return True
+        java = java.getCause()
+    return False

@@ -27,21 +27,18 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
 
 from pipeline import PipelineError
-from pipeline.lake.files import local_path
+from pipeline.lake import files
 
 LEASE = "_meta/locks/writer.lease"
-CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite"  # If-None-Match: *
-CONDITIONAL_OVERWRITE = "fs.option.create.conditional.overwrite.etag"  # If-Match: <etag>
 
 
 @contextmanager
 def job_lock(lake: str, job: str):
     """The flock of one job on a local lake; nothing elsewhere (see store_lock)."""
-    local = local_path(lake)
+    local = files.local_path(lake)
     if local is None:
         yield
         return
@@ -63,7 +60,7 @@ def job_lock(lake: str, job: str):
 def store_lock(spark: SparkSession, lake: str, job: str, lease_seconds: int):
     """Hold the lake's write lease (s3a://) while the body runs; on other
     non-local lakes, or with the lease turned off, warn once and run."""
-    if local_path(lake) is not None:
+    if files.local_path(lake) is not None:
         yield
         return
     if not lake.startswith("s3a://") or lease_seconds <= 0:
@@ -86,9 +83,7 @@ class Lease:
     """A lease object on S3: {"owner", "job", "expires_at"} (UTC, ISO 8601)."""
 
     def __init__(self, spark: SparkSession, path: str, job: str, seconds: int):
-        jvm = spark._jvm
-        self.path = jvm.org.apache.hadoop.fs.Path(path)
-        self.fs = self.path.getFileSystem(spark._jsc.hadoopConfiguration())
+        self.spark, self.path = spark, path
         self.job, self.seconds = job, seconds
         self.owner = f"{job} on {socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
         self.etag: str | None = None
@@ -147,65 +142,30 @@ class Lease:
         # ETag is still ours to delete.
         held = self.read()
         if held is not None and held[1] == self.etag:
-            self.fs.delete(self.path, False)
+            files.delete(self.spark, self.path)
 
     def write(self, etag: str | None) -> bool:
         """Create the lease (etag None: only if there is none) or replace the one
         with this ETag; False when the store's precondition failed (HTTP 412)."""
         expires = now() + timedelta(seconds=self.seconds)
-        body = json.dumps(
-            {"owner": self.owner, "job": self.job, "expires_at": expires.isoformat(timespec="seconds")}
-        ).encode("utf-8")
-        builder = self.fs.createFile(self.path)
-        if etag is None:
-            builder = builder.overwrite(False).must(CONDITIONAL_CREATE, "true")
-        else:
-            builder = builder.overwrite(True).must(CONDITIONAL_OVERWRITE, etag)
-        try:
-            out = builder.build()
-            try:
-                out.write(bytearray(body))
-            finally:
-                out.close()  # S3A sends the PUT here
-        except Py4JJavaError as err:
-            if precondition_failed(err):
-                return False
-            raise
-        self.etag, self.expires = self.fs.getFileStatus(self.path).getEtag(), expires
+        body = json.dumps({"owner": self.owner, "job": self.job, "expires_at": expires.isoformat(timespec="seconds")})
+        new_etag = files.write_if(self.spark, self.path, body, etag)
+        if new_etag is None:
+            return False
+        self.etag, self.expires = new_etag, expires
         return True
 
     def read(self) -> tuple[dict, str] | None:
         """The lease's content and ETag; None when there is none."""
-        try:
-            etag = self.fs.getFileStatus(self.path).getEtag()
-            stream = self.fs.open(self.path)
-        except Py4JJavaError as err:
-            if "FileNotFoundException" in err.java_exception.getClass().getName():
-                return None
-            raise
-        try:
-            text = bytes(stream.readAllBytes()).decode("utf-8", errors="replace")
-        finally:
-            stream.close()
+        held = files.read_with_etag(self.spark, self.path)
+        if held is None:
+            return None
+        text, etag = held
         try:
             content = json.loads(text)
         except ValueError:
             content = {}
         return (content if isinstance(content, dict) else {}), etag
-
-
-def precondition_failed(err: Py4JJavaError) -> bool:
-    """S3's 412 for a failed If-None-Match / If-Match (S3A: RemoteFileChangedException),
-    or a file system that checked existence itself."""
-    java = err.java_exception
-    while java is not None:
-        name = java.getClass().getName()
-        if name.endswith(("RemoteFileChangedException", "FileAlreadyExistsException")) or "Status Code: 412" in str(
-            java.getMessage()
-        ):
-            return True
-        java = java.getCause()
-    return False
 
 
 def parse_time(text) -> datetime | None:
