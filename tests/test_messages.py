@@ -142,6 +142,7 @@ def test_fields_not_in_the_contract_are_rescued_as_one_json_object(spark):
         # value, a nested key, a known name escaped.
         event(orderStage='a", "x": {"y": 1}').replace('"orderId"', '"order\\u0049d"'),
         event(orderStage={"nested": 1})[:-1] + ' , "x\\"orderId" : 2}',  # spaces, an escaped quote in a key
+        '{"orderId": 1, "' + "x" * 200_000,  # a long broken record: the check must not overflow the stack
     ]
     actual = parse_messages(bronze(spark, raws)).select("record_index", "reason", "_rescued")
     expected = spark.createDataFrame(
@@ -153,6 +154,7 @@ def test_fields_not_in_the_contract_are_rescued_as_one_json_object(spark):
             (4, "not_an_object", None),
             (5, None, None),
             (6, None, '{"x\\"orderId":2}'),
+            (7, "invalid_json", None),
         ],
         "record_index int, reason string, _rescued string",
     )
