@@ -23,6 +23,10 @@ from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
 TABLE = "customer_agent_conversations"
 SOURCES = {"silver_messages": "silver_messages_version", "silver_orders": "silver_orders_version"}
 RULES = "gold_conversations"  # the rules' layer and the constraints' table in conf/quality_rules.toml
+# The change feed tells kpis which days changed; deletion vectors keep an
+# increment from rewriting every gold file that holds a touched conversation
+# (each date's files hold orders of the whole history).
+PROPERTIES = {**tables.CHANGE_FEED, **tables.DELETION_VECTORS}
 
 
 def rebuild(spark, gold: str, conversations: DataFrame, watermark: dict, note: str = "") -> RunStats:
@@ -74,7 +78,7 @@ def checked_write(spark, gold: str, conversations: DataFrame, write, watermark: 
         rows = conversations.select(*GOLD_COLUMNS)
         constraints = quality.load_constraints(RULES)
         schema = tables.nullable(rows.schema)  # as a DataFrame write would create it
-        tables.ensure_table(spark, gold, schema, ("conversation_date",), change_feed=True, constraints=constraints)
+        tables.ensure_table(spark, gold, schema, ("conversation_date",), PROPERTIES, constraints)
         # A rebuild replaces every row: it adds new constraints after it writes,
         # so that old rows breaking them cannot block the rebuild that fixes them.
         tables.ensure_constraints(spark, gold, constraints, add=write is not rebuild)
@@ -99,8 +103,8 @@ def main(spark, config, args):
         return [RunStats(TABLE, input=read_versions(current))]
 
     messages, orders = (tables.read(spark, path, current[name]) for name, path in paths.items())
-    if tables.exists(spark, gold):  # a table made before gold kept a change feed
-        tables.enable_change_feed(spark, gold)
+    if tables.exists(spark, gold):  # a table made before gold had these properties
+        tables.ensure_properties(spark, gold, PROPERTIES)
     # No record, or silver was recreated behind gold's back: rebuild.
     if built is None or any(built[name] > current[name] for name in paths):
         return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]

@@ -100,7 +100,7 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
     dataset, parsed, stats = batch.dataset, batch.parsed, batch.stats
     silver = config.table(f"silver_{dataset.table}")
     quarantine = config.table(f"quarantine_{dataset.table}")
-    tables.ensure_table(spark, silver, dataset.to_silver(parsed.limit(0)).schema, change_feed=True)
+    tables.ensure_table(spark, silver, dataset.to_silver(parsed.limit(0)).schema, properties=tables.CHANGE_FEED)
     tables.ensure_table(spark, quarantine, quarantine_rows(parsed.limit(0)).schema)
     if batch.upto is None:
         print(f"silver {dataset.name}: nothing new in {config.table(f'bronze_{dataset.table}')}")

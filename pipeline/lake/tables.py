@@ -13,6 +13,10 @@ from pipeline.lake.files import file_names, path_exists, read_text
 
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
 COMMIT_FILE = re.compile(r"(\d{20})\.json")  # _delta_log/<version>.json, one per commit
+CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
+# MERGE then marks replaced rows deleted instead of rewriting every file that
+# holds one. Readers need deletion vector support (Delta reader version 3).
+DELETION_VECTORS = {"delta.enableDeletionVectors": "true"}
 
 
 def exists(spark: SparkSession, path: str) -> bool:
@@ -70,7 +74,7 @@ def ensure_table(
     path: str,
     schema: StructType,
     partitioned_by: tuple[str, ...] = (),
-    change_feed: bool = False,
+    properties: dict[str, str] | None = None,
     constraints: dict[str, str] | None = None,
 ) -> None:
     """Create an empty Delta table at `path` unless one is there (with its CHECK
@@ -79,8 +83,8 @@ def ensure_table(
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partitioned_by:
         builder = builder.partitionedBy(*partitioned_by)
-    if change_feed:
-        builder = builder.property("delta.enableChangeDataFeed", "true")
+    for name, value in (properties or {}).items():
+        builder = builder.property(name, value)
     for name, check in (constraints or {}).items():
         builder = builder.property(CONSTRAINT + name, check)
     builder.execute()
@@ -107,7 +111,7 @@ def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, st
     stale ones when not `add`): a constraint added to a table with data makes
     Delta check every row there first."""
     current = {
-        key.removeprefix(CONSTRAINT): check_text(value) for key, value in properties(spark, path).items()
+        key.removeprefix(CONSTRAINT): check_text(value) for key, value in table_properties(spark, path).items()
         if key.startswith(CONSTRAINT)
     }
     for name, check in current.items():
@@ -118,18 +122,22 @@ def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, st
             spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {name} CHECK ({check})")
 
 
-def properties(spark: SparkSession, path: str) -> dict[str, str]:
+def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
     return DeltaTable.forPath(spark, path).detail().first()["properties"]
 
 
 def change_feed_enabled(spark: SparkSession, path: str) -> bool:
-    return properties(spark, path).get("delta.enableChangeDataFeed") == "true"
+    return table_properties(spark, path).get("delta.enableChangeDataFeed") == "true"
 
 
-def enable_change_feed(spark: SparkSession, path: str) -> None:
-    """Turn on an existing table's Change Data Feed (one commit, only when it is off)."""
-    if not change_feed_enabled(spark, path):
-        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
+def ensure_properties(spark: SparkSession, path: str, properties: dict[str, str]) -> None:
+    """Set the properties an existing table lacks (one commit, only when one differs),
+    e.g. on a table made before the property was given."""
+    current = table_properties(spark, path)
+    missing = {name: value for name, value in properties.items() if current.get(name) != value}
+    if missing:
+        settings = ", ".join(f"'{name}' = '{value}'" for name, value in missing.items())
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({settings})")
 
 
 def append(df: DataFrame, path: str, merge_schema: bool = False) -> None:
