@@ -142,10 +142,10 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 
 bench: setup $(VENV)/.bench-installed  ## run-local against plain Spark and DuckDB on SIZE (1M) messages, then increments on FRESH_SIZE (2.5M)
 	$(PY) bench/run.py --size $(SIZE) --runs $(RUNS)
-	$(PY) bench/freshness.py --size $(FRESH_SIZE)
+	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))
 
-bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages
-	$(PY) bench/freshness.py --size $(FRESH_SIZE)
+bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages, drops of DROP (1%)
+	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))
 
 bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 GB .jsonl.gz and a 500 MB JSON array: time, driver peak, outcome
 	$(PY) bench/landing.py
