@@ -25,6 +25,7 @@ def test_the_first_cycle_runs_then_only_when_files_wait(capsys):
     code, calls = loop(["first", "second"], lambda: next(waits, {}))
     out = capsys.readouterr().out
     assert code == 0 and len(calls) == 2
+    assert next(waits, "all checked") == "all checked"  # the second cycle waited for the files
     assert "all: cycle 1: first\n" in out and "all: cycle 2: second, lag " in out
     assert out.endswith("all: stopped after 2 cycles\n")
 
