@@ -36,7 +36,7 @@ CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick airflow-test airflow-lock bench bench-freshness bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-freshness bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -116,10 +116,12 @@ test: setup setup-s3  ## the whole test suite in random order (seed printed; S3 
 	$(PY) -m pytest
 	$(MAKE) airflow-test
 
-# The tests that start no job process: transforms, rules, config, lake helpers (about a minute).
-QUICK_TESTS := architecture json_arrays continuous_loop timestamps landing messages orders conversations quality tables config charts generator reference_model
-test-quick: setup  ## the fast subset for the edit loop: no job runs, file order
-	$(PY) -m pytest -p no:randomly $(QUICK_TESTS:%=tests/test_%.py)
+# The tiers are pytest markers (pyproject.toml): unit, spark, e2e, system.
+test-quick: setup  ## the unit tier: no Spark, a few seconds, for the edit loop
+	$(PY) -m pytest -m unit
+
+test-spark: setup  ## the unit and spark tiers: the suite's one in-process SparkSession, no job subprocess
+	$(PY) -m pytest -m "unit or spark"
 
 # Airflow lives in its own venv: its pins must never touch the pipeline's.
 $(AIRFLOW_INSTALLED): airflow/requirements.lock

@@ -1,7 +1,9 @@
-"""One SparkSession for the whole suite: local[2], few shuffle partitions, no UI."""
+"""One SparkSession for the whole suite: local[2], few shuffle partitions, no UI;
+the tiers every test belongs to, and their times at the end of a run."""
 
 import os
 import time
+from collections import defaultdict
 
 import pytest
 
@@ -14,6 +16,36 @@ from tests.support.lakes import JOB_TIME_ZONE
 # hand-written expectations mean UTC on any machine.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+TIERS = ("unit", "spark", "e2e", "system")  # declared in pyproject.toml, cheapest first
+_tier_of: dict[str, str] = {}
+_tier_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a test without exactly one tier marker, and a unit test that asks for Spark."""
+    problems = []
+    for item in items:
+        tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+        if len(tiers) != 1:
+            problems.append(f"{item.nodeid}: has tiers {tiers or 'none'}, needs exactly one of {', '.join(TIERS)}")
+        elif tiers[0] == "unit" and "spark" in item.fixturenames:
+            problems.append(f"{item.nodeid}: a unit test may not use the spark fixture (mark it spark)")
+        else:
+            _tier_of[item.nodeid] = tiers[0]
+    if problems:
+        raise pytest.UsageError("tests without a proper tier marker:\n  " + "\n  ".join(problems))
+
+
+def pytest_runtest_logreport(report):
+    _tier_seconds[_tier_of.get(report.nodeid, "?")] += report.duration  # setup, call and teardown
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _tier_seconds:
+        times = ", ".join(f"{tier} {_tier_seconds[tier]:.0f} s" for tier in TIERS if tier in _tier_seconds)
+        terminalreporter.write_line(f"time per tier: {times}")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,9 @@ import ast
 from pathlib import Path
 
 from pipeline.runtime.config import REPO_ROOT
+import pytest
+
+pytestmark = pytest.mark.unit
 
 PROJECT = ("pipeline", "jobs", "tools")
 ALLOWED = {  # module prefix -> the project modules it may import (prefixes)

@@ -24,6 +24,8 @@ from tests.support import reference_model
 from tests.support.lakes import run_in_session, table, versions
 from tests.test_messages import event
 
+pytestmark = pytest.mark.spark
+
 OLD_AUDIT_SCHEMA = (  # the audit table of lakes from before this change
     "run_id string, job string, dataset string, started_at timestamp, finished_at timestamp, "
     "rows_read long, rows_written long, rows_quarantined long, duplicates long"

@@ -2,6 +2,8 @@ import pytest
 
 from pipeline.outputs.charts import Series, bar_rows, column_chart, duration_ticks, format_duration, nice_ticks
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "seconds, text",

@@ -7,6 +7,8 @@ import pytest
 from jobs import serve, status
 from pipeline.runtime.config import REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 
 def submit(*args):
     return subprocess.run(

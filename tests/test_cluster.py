@@ -25,6 +25,8 @@ from pipeline.runtime.config import REPO_ROOT
 from tools.generator import generate
 from tests.support.lakes import JOBS, run_in_session, run_job, submit, table
 
+pytestmark = pytest.mark.e2e
+
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER = "org.apache.spark.deploy.master.Master"
 WORKER = "org.apache.spark.deploy.worker.Worker"

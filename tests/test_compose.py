@@ -28,6 +28,7 @@ from tests.support.containers import podman
 
 COMPOSE = Path(sys.executable).parent / "podman-compose"
 pytestmark = [
+    pytest.mark.system,
     pytest.mark.skipif(containers.PODMAN is None, reason=containers.SKIP_REASON),
     pytest.mark.skipif(not COMPOSE.exists(), reason="podman-compose is not installed (pip install -e '.[test]')"),
 ]

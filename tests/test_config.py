@@ -3,6 +3,8 @@ import pytest
 from pipeline import PipelineError
 from pipeline.runtime.config import REPO_ROOT, load_config
 
+pytestmark = pytest.mark.unit
+
 GOOD = (REPO_ROOT / "conf" / "local.toml").read_text()
 
 

@@ -10,7 +10,7 @@ from tests.support import containers
 from tests.support.containers import podman
 from tests.support.lakes import JOB_TIME_ZONE, assert_gold_matches_reference
 
-pytestmark = pytest.mark.skipif(containers.PODMAN is None, reason=containers.SKIP_REASON)
+pytestmark = [pytest.mark.system, pytest.mark.skipif(containers.PODMAN is None, reason=containers.SKIP_REASON)]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from tests.support.lakes import (
 )
 from tools.generator import generate
 
+pytestmark = pytest.mark.e2e
+
 CYCLE_TIMEOUT = 240  # seconds: a first cycle on a busy 2-core machine
 
 

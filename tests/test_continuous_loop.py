@@ -1,6 +1,9 @@
 """The cycle loop of the continuous mode on its own: no Spark, fake steps."""
 
 from pipeline.runtime import continuous
+import pytest
+
+pytestmark = pytest.mark.unit
 
 
 def loop(results, waiting, max_failures=3):

@@ -4,6 +4,9 @@ from chispa import assert_df_equality
 
 from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
 from tests.support.lakes import GOLD_SCHEMA
+import pytest
+
+pytestmark = pytest.mark.spark
 
 MESSAGES = (
     "order_id long, customer_id long, from_id long, to_id long, agent_id long, sender_role string, "

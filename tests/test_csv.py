@@ -6,6 +6,9 @@ from chispa import assert_df_equality
 
 from pipeline.outputs.csv import with_iso_timestamps
 from tests.support.lakes import GOLD_SCHEMA, run_in_session
+import pytest
+
+pytestmark = pytest.mark.spark
 
 HEADER = (
     "order_id,city_code,first_agent_message,first_customer_message,num_messages_agent,num_messages_customer,"

@@ -12,6 +12,8 @@ from tools.generator import generate
 from tests.support import reference_model
 from tests.support.lakes import assert_gold_matches_reference, run_pipeline, table, versions
 
+pytestmark = pytest.mark.e2e
+
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")

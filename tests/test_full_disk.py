@@ -8,6 +8,8 @@ import pytest
 from tools.generator import generate
 from tests.support.lakes import assert_gold_matches_reference, run_pipeline, submit, versions
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def small_disk(tmp_path):

@@ -22,6 +22,8 @@ from tests.support.reference_model import (
     to_long,
 )
 
+pytestmark = pytest.mark.unit
+
 ORDERS = 50  # the smallest size that must still show every case
 MESSAGES = os.path.join("landing", "customer_agent_messages")
 ORDERS_DIR = os.path.join("landing", "orders")

@@ -17,6 +17,8 @@ from tests.support.lakes import (
     versions,
 )
 
+pytestmark = pytest.mark.e2e
+
 # Lineage times differ between lakes built at different moments.
 RUN_TIMES = ("ingested_at", "quarantined_at")
 SNAPSHOT_TABLES = (

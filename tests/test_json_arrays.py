@@ -8,6 +8,8 @@ import pytest
 
 from pipeline.lake.json_arrays import ArrayError, elements
 
+pytestmark = pytest.mark.unit
+
 # Hand-written: strings with brackets, commas, quotes and escapes, nested values,
 # every kind of element, odd whitespace, a byte order mark.
 ARRAY = '\ufeff [ {"a": "x,]}[", "b": [1, {"c": null}]} ,\n 42, -1.5e3,"te\\"x]t" , null,true,[1, [2]],{}\r\n]\n'

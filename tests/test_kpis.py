@@ -14,6 +14,8 @@ from tools.generator import generate
 from pipeline.transforms.kpis import KPI_COLUMNS, build_daily_kpis
 from tests.support.lakes import GOLD_SCHEMA, run_in_session, table
 
+pytestmark = pytest.mark.spark
+
 KPI_SCHEMA = (
     "conversation_date date, city_code string, conversations long, first_response_p50_seconds double, "
     "first_response_p90_seconds double, never_answered_share double, reassigned_share double, "

@@ -2,6 +2,9 @@ from chispa import assert_df_equality
 
 from pipeline.lake.streams import cause
 from pipeline.transforms.landing import number_lines, split_records
+import pytest
+
+pytestmark = pytest.mark.spark
 
 BROKEN_ARRAY = '[{"orderId": 1},\n {"orderId": 2'
 

@@ -15,6 +15,8 @@ from pipeline.lake import landing
 from tests.support.lakes import run_in_session, table
 from tests.test_messages import event
 
+pytestmark = pytest.mark.spark
+
 MESSAGES = "customer_agent_messages"
 
 

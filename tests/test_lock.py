@@ -8,6 +8,8 @@ from pipeline import PipelineError
 from pipeline.runtime.config import REPO_ROOT
 from pipeline.runtime.lock import job_lock, store_lock
 
+pytestmark = pytest.mark.e2e
+
 HOLD = textwrap.dedent(
     """
     import sys, time

@@ -5,6 +5,9 @@ from chispa import assert_df_equality
 
 from pipeline.transforms.messages import SILVER_COLUMNS, deduplicate_messages, parse_messages
 from pipeline.transforms.records import quarantined, valid_records
+import pytest
+
+pytestmark = pytest.mark.spark
 
 BRONZE_SCHEMA = "source_file string, record_index int, raw string, ingest_batch long, ingested_at timestamp"
 INGESTED = datetime(2024, 4, 1)

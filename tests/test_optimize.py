@@ -4,6 +4,9 @@ from pathlib import Path
 
 from tools.generator import generate
 from tests.support.lakes import run_in_session, table
+import pytest
+
+pytestmark = pytest.mark.spark
 
 TABLES = ("bronze_messages", "silver_messages", "quarantine_messages", "gold_conversations", "gold_daily_kpis")
 

@@ -3,6 +3,9 @@ from datetime import datetime
 from chispa import assert_df_equality
 
 from pipeline.transforms.orders import latest_orders, parse_orders
+import pytest
+
+pytestmark = pytest.mark.spark
 
 SCHEMA = "source_file string, record_index int, raw string, ingest_batch long, ingested_at timestamp"
 T = datetime(2024, 4, 1)

@@ -22,6 +22,8 @@ from pipeline.runtime.config import load_config
 from tools.generator import generate
 from tests.support.lakes import run_in_session, submit, table
 
+pytestmark = pytest.mark.system
+
 USER, PASSWORD, DATABASE = "pipeline", "test-secret", "postgres"
 TABLE = "customer_agent_conversations"
 

@@ -14,6 +14,8 @@ from tests.support.lakes import GOLD_SCHEMA
 from tests.test_conversations import MESSAGES, msg
 from tests.test_messages import bronze, event
 
+pytestmark = pytest.mark.spark
+
 # test_messages.bronze() ingests at 2024-04-01 00:00.
 FUTURE, PAST = "2024-04-02T00:00:00.000001Z", "2014-12-31T23:59:59Z"
 

@@ -27,6 +27,8 @@ from reference_model import (  # noqa: E402
     to_string,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)

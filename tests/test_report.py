@@ -45,6 +45,7 @@ def sample(spark, tmp_path_factory):
     return lake, (lake / "reports" / "index.html").read_text()
 
 
+@pytest.mark.spark
 def test_report_figures_equal_spark_sql_on_the_gold_tables(spark, sample):
     lake, html = sample
     figures = Figures(html)
@@ -81,6 +82,7 @@ def test_report_figures_equal_spark_sql_on_the_gold_tables(spark, sample):
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing loaded from elsewhere
 
 
+@pytest.mark.system
 def test_chromium_renders_the_report(sample, tmp_path):
     lake, _ = sample
     chromium = shutil.which("chromium")
@@ -96,6 +98,7 @@ def test_chromium_renders_the_report(sample, tmp_path):
     assert dom.returncode == 0 and dom.stdout.count("<svg") == 4 and "<rect" in dom.stdout
 
 
+@pytest.mark.unit
 def test_report_without_conversations_says_so():
     overview = {"conversations": 0}
     html = render_report(ReportData("/lake", datetime(2024, 3, 1, tzinfo=timezone.utc), overview, [], [0] * 11,

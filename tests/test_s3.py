@@ -17,10 +17,10 @@ from pipeline.runtime.lock import LEASE
 from tools.generator import generate
 from tests.support.lakes import assert_gold_matches_reference, small_lake_env, submit, table
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.system, pytest.mark.skipif(
     not (REPO_ROOT / ".jars-s3" / ".complete").is_file(),
     reason="the S3 jars are not set up: run 'make setup-s3'",
-)
+)]
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install -e '.[test]')")
 boto3 = pytest.importorskip("boto3")
 

@@ -10,6 +10,9 @@ from pipeline.transforms import messages, orders
 from tests.support.lakes import assert_gold_matches_reference, run_in_session, table
 from tests.test_messages import event
 from tools.generator import generate
+import pytest
+
+pytestmark = pytest.mark.spark
 
 OLD_COLUMNS = {messages: messages.SILVER_COLUMNS[:-1], orders: orders.SILVER_COLUMNS[:-1]}  # before `_rescued`
 

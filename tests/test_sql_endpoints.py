@@ -17,6 +17,8 @@ from tests.support import reference_model
 from tests.support.lakes import run_job, run_pipeline, small_lake_env, table
 from tools.generator import generate
 
+pytestmark = pytest.mark.e2e
+
 DAILY_WINDOW = (
     "SELECT conversation_date, count(*) AS conversations,\n"
     "       sum(count(*)) OVER (ORDER BY conversation_date) AS running_total\n"

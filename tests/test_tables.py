@@ -2,6 +2,9 @@
 
 from pipeline.lake import tables
 from pipeline.lake.tables import check_text
+import pytest
+
+pytestmark = pytest.mark.spark
 
 
 def test_check_text_ignores_spacing_but_not_string_literals():

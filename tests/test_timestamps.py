@@ -5,6 +5,8 @@ from chispa import assert_df_equality
 
 from pipeline.transforms.timestamps import with_parsed_time
 
+pytestmark = pytest.mark.spark
+
 # (raw value as the JSON reader hands it over, expected UTC time or None)
 CASES = [
     ("2024-03-01T08:01:05Z", datetime(2024, 3, 1, 8, 1, 5)),

@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from conftest import AIRFLOW, REPO
 
+pytestmark = pytest.mark.system  # Airflow, in its own venv (make airflow-test)
+
 DAG_ID = "customer_care_pipeline"
 PIPELINE_PYTHON = REPO / ".venv" / "bin" / "python"
 # Read with the pipeline's own venv: Airflow's has no Spark.
