@@ -6,7 +6,8 @@ import sys
 from pyspark.sql import functions as F
 
 from pipeline.lake import tables
-from pipeline.runtime.cli import job_parser, positive_int, run_job
+from pipeline.runtime.arguments import job_parser, positive_int
+from pipeline.runtime.runner import run_job
 
 TIME = "yyyy-MM-dd HH:mm:ss"  # formatted by Spark, in the session's UTC
 RUN_HEADERS = (

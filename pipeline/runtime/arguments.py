@@ -1,0 +1,56 @@
+"""The command-line options every job shares, and the argparse types of the others."""
+
+import argparse
+import re
+
+from pipeline.runtime.config import is_share
+
+
+def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
+    """The options every job takes, and --full-refresh with this help text when given."""
+    parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
+    parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
+    parser.add_argument(
+        "--conf-env", default="local",
+        help="settings file conf/<ENV>.toml (default: local; spark-submit.sh passes cluster for non-local masters)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show Spark's INFO logs")
+    if full_refresh:
+        parser.add_argument("--full-refresh", action="store_true", help=full_refresh)
+    return parser
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def duration(text: str) -> float:
+    """argparse type of --interval: seconds, as 10, 10s, 2m or 0.5s."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m)?", text.strip())
+    if not match or float(match[1]) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive duration such as 10s or 2m, got {text!r}")
+    return float(match[1]) * (60 if match[2] == "m" else 1)
+
+
+def share(text: str) -> float:
+    """argparse type of --max-quarantined-share: a number from 0 to 1."""
+    value = float(text)  # a ValueError makes argparse report an invalid share value
+    if not is_share(value):
+        raise ValueError(text)
+    return value
+
+
+def add_share_option(parser) -> None:
+    parser.add_argument(
+        "--max-quarantined-share", type=share, metavar="SHARE",
+        help="stop silver before writing when more than this share of a batch would be quarantined; fail bronze "
+        "(after ingesting the good files) when more than this share of 20 or more new files was set aside "
+        "(default: from the config)",
+    )
