@@ -20,7 +20,7 @@ FRESH_SIZE ?= 2.5M
 RUNS ?= 3
 RETAIN_HOURS ?= 168
 LAST ?= 10
-INTERVAL ?= 10s
+INTERVAL ?= 1s
 THRIFT_PORT ?= 10000
 CONNECT_PORT ?= 15002
 SERVE_PID ?= logs/serve.pid
@@ -71,7 +71,7 @@ package:  ## build/pipeline.zip: the pipeline and jobs packages spark-submit shi
 run-local: setup  ## bronze, silver, gold and kpis in one Spark application (local mode) on LAKE
 	$(call SUBMIT,all)
 
-run-continuous: setup  ## the same, kept running: a cycle whenever files land in LAKE (INTERVAL=10s; Ctrl-C stops)
+run-continuous: setup  ## the same, kept running: a cycle whenever files land in LAKE (INTERVAL=1s; Ctrl-C stops)
 	$(call SUBMIT,all) --continuous --interval $(INTERVAL)
 
 bronze silver gold kpis: setup  ## run one job on LAKE
