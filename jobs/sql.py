@@ -13,6 +13,7 @@ import tempfile
 
 from pipeline.lake import catalog
 from pipeline.lake.files import local_path
+from pipeline.runtime.arguments import checking
 from pipeline.runtime.cli import check_lake, job_parser, one_line
 from pipeline.runtime.config import Config, load_config
 from pipeline.runtime.session import create_session, session_settings
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = job_parser("sql", __doc__)
     parser.allow_abbrev = False  # --conf is spark-sql's, not an abbreviation of --conf-env
     args, shell_args = parser.parse_known_args(argv)
+    if checking():  # spark-submit.sh's check before Spark starts
+        return 0
     submit = shlex.split(os.environ.get("PIPELINE_SUBMIT", ""))
     if not submit:
         print("sql: error: run it through spark-submit.sh sql (or make sql)", file=sys.stderr)

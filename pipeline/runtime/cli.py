@@ -17,6 +17,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
 from pipeline import PipelineError, root_cause
+from pipeline.runtime.arguments import ArgumentParser, checking
 from pipeline.runtime.audit import QualityError, RunStats, record_runs
 from pipeline.lake.files import local_path, path_exists
 from pipeline.runtime.config import Config, is_share, load_config
@@ -36,7 +37,7 @@ class Continuous:
 
 def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
     """The options every job takes, and --full-refresh with this help text when given."""
-    parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
+    parser = ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
     parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
     parser.add_argument(
         "--conf-env", default="local",
@@ -201,6 +202,8 @@ def run_job(
     depend on the arguments. With `continuous` and --continuous, the steps run
     in cycles until a signal stops them, their locks held all along."""
     args = parser.parse_args(argv)
+    if checking():  # spark-submit.sh's check before Spark starts (runtime.arguments)
+        return 0
     steps = body if isinstance(body, dict) else {job: body}
     step, started = job, time.monotonic()
 
