@@ -187,6 +187,13 @@ options=(
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
 
+# Spark's launcher always adds --add-modules=jdk.incubator.vector, and the JVM
+# then prints a notice about it on every start: keep it off the terminal. The
+# filter ignores Ctrl-C, so that it outlives the JVM's last line. Not for an
+# interactive spark-sql shell, whose line editing wants the terminal itself.
+if [ "$job" != sql ] || [ ! -t 0 ]; then
+  exec 2> >(trap '' INT TERM; exec grep -v --line-buffered -x -F 'WARNING: Using incubator modules: jdk.incubator.vector' >&2)
+fi
 case "$job" in
   all)
     if printf '%s\n' "${job_args[@]}" | grep -qx -- --continuous; then
