@@ -36,7 +36,7 @@ CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-freshness bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -148,6 +148,9 @@ bench: setup $(VENV)/.bench-installed  ## run-local against plain Spark and Duck
 
 bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages, drops of DROP (1%)
 	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))
+
+bench-counts: setup  ## Spark jobs and Delta commits per step of a pass: first load, no-op, warm drops (ORDERS=2000)
+	$(PY) bench/counts.py --orders $(if $(filter 1000,$(ORDERS)),2000,$(ORDERS))
 
 bench-landing: setup $(VENV)/.bench-installed  ## bronze on a 2 GB .jsonl, a 1 GB .jsonl.gz and a 500 MB JSON array: time, driver peak, outcome
 	$(PY) bench/landing.py

@@ -77,12 +77,12 @@ while [ $# -gt 0 ]; do
 done
 
 # The job's own parser checks its arguments in plain Python before any JVM
-# starts (pipeline/runtime/arguments.py): --help and a bad option answer at once.
+# starts (pipeline/runtime/check_args.py): --help and a bad option answer at once.
 # 0: go on; 3: it answered (--help), nothing to run; else a usage error (2).
 if [ -x "$here/.venv/bin/python" ]; then check_python=$here/.venv/bin/python; else check_python=${PYSPARK_DRIVER_PYTHON:-python3}; fi
 checked=0
 PIPELINE_HOME="$here" PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
-  "$check_python" -m pipeline.runtime.arguments "$job" "${job_args[@]}" || checked=$?
+  "$check_python" -m pipeline.runtime.check_args "$job" "${job_args[@]}" || checked=$?
 case $checked in 0) ;; 3) exit 0 ;; *) exit "$checked" ;; esac
 
 submit=${SPARK_SUBMIT:-}

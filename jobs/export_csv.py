@@ -9,7 +9,8 @@ import sys
 
 from pipeline.lake import tables
 from pipeline.runtime.audit import RunStats
-from pipeline.runtime.cli import job_parser, run_job
+from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.runner import run_job
 from pipeline.transforms.conversations import GOLD_COLUMNS
 from pipeline.outputs.csv import with_iso_timestamps, write_single_csv
 

@@ -10,7 +10,8 @@ import sys
 
 from pipeline.lake import tables
 from pipeline.runtime.audit import RunStats
-from pipeline.runtime.cli import job_parser, run_job
+from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.runner import run_job
 
 Z_ORDERED = {"silver_messages", "gold_conversations"}
 

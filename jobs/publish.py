@@ -14,7 +14,8 @@ from pipeline import PipelineError
 from pipeline.lake import tables
 from pipeline.outputs import publish
 from pipeline.runtime.audit import RunStats
-from pipeline.runtime.cli import job_parser, run_job
+from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.runner import run_job
 
 PRIMARY_KEYS = {"gold_conversations": ("order_id",)}
 

@@ -14,7 +14,8 @@ from pipeline.lake import incremental, tables
 from pipeline.lake.files import write_text
 from pipeline.outputs.report import collect_report
 from pipeline.outputs.report_page import render_report
-from pipeline.runtime.cli import job_parser, run_job
+from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.runner import run_job
 from pipeline.transforms.kpis import WATERMARK
 
 

@@ -15,7 +15,9 @@ import threading
 
 from pipeline import PipelineError
 from pipeline.lake import catalog
-from pipeline.runtime.cli import job_parser, log_traceback, one_line, positive_int, run_job
+from pipeline.runtime.arguments import job_parser, positive_int
+from pipeline.runtime.errors import log_traceback, one_line
+from pipeline.runtime.runner import run_job
 
 READ_ONLY_EXTENSION = "pipeline.sql.ReadOnlyExtension"  # jvm/, built into build/sql-guard.jar
 

@@ -13,8 +13,10 @@ import tempfile
 
 from pipeline.lake import catalog
 from pipeline.lake.files import local_path
-from pipeline.runtime.arguments import checking
-from pipeline.runtime.cli import check_lake, job_parser, one_line
+from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.check_args import checking
+from pipeline.runtime.errors import one_line
+from pipeline.runtime.runner import check_lake
 from pipeline.runtime.config import Config, load_config
 from pipeline.runtime.session import create_session, session_settings
 

@@ -11,9 +11,11 @@ from pyspark.sql import functions as F
 
 from pipeline.lake import delta_log, tables
 from pipeline.lake.files import local_path
-from pipeline.runtime.arguments import checking
-from pipeline.runtime.cli import check_lake, job_parser, one_line, positive_int, run_job
+from pipeline.runtime.arguments import job_parser, positive_int
+from pipeline.runtime.check_args import checking
 from pipeline.runtime.config import load_config
+from pipeline.runtime.errors import one_line
+from pipeline.runtime.runner import check_lake, run_job
 
 TIME = "yyyy-MM-dd HH:mm:ss"  # formatted by Spark, in the session's UTC
 PY_TIME = "%Y-%m-%d %H:%M:%S"  # the same, formatted in Python

@@ -20,10 +20,13 @@ command -v debootstrap >/dev/null || {
   echo "container_base.sh: error: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
 root=$(mktemp -d /var/tmp/pipeline-base.XXXXXX)
 cleanup() {
+  # Keeps the script's exit status: a grep that finds no mount is no failure.
+  local status=$?
   # An interrupted debootstrap leaves /proc and /sys mounted inside the root:
   # unmount them first, or rm would walk into the host's /proc.
-  grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount -l "$mount" || true; done
+  { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mount; do umount -l "$mount" || true; done
   rm -rf --one-file-system "$root" "$root.log"
+  exit "$status"
 }
 trap cleanup EXIT
 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 || {

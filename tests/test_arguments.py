@@ -1,9 +1,9 @@
-"""Every job's arguments checked before Spark (pipeline/runtime/arguments.py):
+"""Every job's arguments checked before Spark (pipeline/runtime/check_args.py):
 --help answers, a bad option is one line and exit 2, good arguments start nothing."""
 
 import pytest
 
-from pipeline.runtime import arguments
+from pipeline.runtime import check_args as arguments
 
 pytestmark = pytest.mark.unit
 

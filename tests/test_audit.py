@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs import gold, silver, status
 from pipeline import quality
+from pipeline.steps import gold as gold_step
 from pipeline.runtime.audit import AUDIT_SCHEMA, audit_rows
 from pipeline.runtime.config import load_config
 from pipeline.lake.tables import check_text
@@ -137,12 +138,12 @@ def test_gold_constraints_survive_a_full_rebuild_and_reject_bad_rows(spark, lake
     # Through the job: a conversation without messages reaches Delta, which rejects the write.
     before = versions(spark, lake)
     capsys.readouterr()
-    built = gold.build_conversations
+    built = gold_step.build_conversations
     def without_messages(*args, **kwargs):
         return built(*args, **kwargs).withColumn("num_messages_agent", F.lit(0)).withColumn(
             "num_messages_customer", F.lit(0))
 
-    monkeypatch.setattr(gold, "build_conversations", without_messages)
+    monkeypatch.setattr(gold_step, "build_conversations", without_messages)
     assert gold.cli(["--lake", str(lake), "--full-refresh"]) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("gold: error: ") and "CHECK constraint at_least_one_message" in line

@@ -164,7 +164,7 @@ def test_cluster_masters_get_the_package_the_jars_and_the_cluster_settings(print
     assert args[-5:] == [str(REPO_ROOT / "jobs" / "gold.py"), "--lake", "s3a://bucket/lake", "--conf-env", "cluster"]
     with zipfile.ZipFile(REPO_ROOT / "build" / "pipeline.zip") as package:
         names = set(package.namelist())
-    assert {"pipeline/runtime/cli.py", "pipeline/lake/incremental.py", "jobs/gold.py"} <= names
+    assert {"pipeline/runtime/runner.py", "pipeline/lake/incremental.py", "pipeline/steps/gold.py", "jobs/gold.py"} <= names
     assert not any(name.startswith("tools/") for name in names)  # the generator is no runtime code
 
 

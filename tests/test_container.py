@@ -91,3 +91,18 @@ def test_an_executor_pod_starts_sparks_kubernetes_executor_backend(image):
     output = result.stdout + result.stderr
     assert "KubernetesExecutorBackend" in output, output[-3000:]
     assert "ClassNotFoundException" not in output and "Could not find or load main class" not in output
+
+
+def test_the_base_image_is_made_where_there_is_none():
+    """The first-run path of a machine without the base (CI's first run): made
+    under a throwaway name, exit status 0, then a second call keeps it."""
+    name = f"localhost/pipeline-base-first-run:{REPO_ROOT.stat().st_ino}"
+    podman("rmi", "--force", name, check=False)
+    try:
+        made = containers.make_base(name)
+        assert made.returncode == 0 and "made with debootstrap" in made.stdout, made.stderr[-3000:]
+        assert podman("image", "exists", name, check=False).returncode == 0
+        kept = containers.make_base(name)
+        assert kept.returncode == 0 and "present" in kept.stdout
+    finally:
+        podman("rmi", "--force", name, check=False)

@@ -1,5 +1,7 @@
 """The real jobs through spark-submit.sh on generated data, checked against the
-pure-Python reference model of the contract (tests/support/reference_model.py)."""
+pure-Python reference model of the contract (tests/support/reference_model.py).
+The later runs on the same lake (a rerun, late files) run in the test's session:
+the same steps, without a JVM start each."""
 
 import json
 from datetime import datetime, timezone
@@ -10,7 +12,7 @@ from chispa import assert_df_equality
 
 from tools.generator import generate
 from tests.support import reference_model
-from tests.support.lakes import assert_gold_matches_reference, run_pipeline, table, versions
+from tests.support.lakes import assert_gold_matches_reference, run_in_session, run_pipeline, table, versions
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +72,7 @@ def test_every_landing_record_is_in_silver_quarantine_or_counted_duplicate(spark
 
 def test_rerun_without_new_files_writes_nothing(spark, lake):
     before = versions(spark, lake)
-    run_pipeline(lake)
+    run_in_session("all", lake)
     assert versions(spark, lake) == before
 
 
@@ -93,7 +95,7 @@ def test_late_files_update_the_right_rows(spark, lake):
     late = late_message(silver["order_id"], silver["customer_id"], silver["agent_id"], at)
     (landing / "customer_agent_messages" / "zz-late-1.jsonl").write_text(json.dumps(late) + "\n" + json.dumps(late) + "\n")
     (landing / "orders" / "zz-late-1.jsonl").write_text(json.dumps({"orderId": silver["order_id"], "cityCode": "NEW"}) + "\n")
-    run_pipeline(lake)
+    run_in_session("all", lake)
 
     assert_gold_matches_reference(spark, lake)
     after = {r["order_id"]: r.asDict() for r in table(spark, lake, "gold_conversations").collect()}
@@ -104,12 +106,15 @@ def test_late_files_update_the_right_rows(spark, lake):
     assert row["conversation_date"] < target["conversation_date"]
 
 
-def test_an_order_without_messages_stops_nothing_and_gold_records_that_it_saw_it(spark, lake):
+def test_an_order_without_messages_stops_nothing_and_gold_records_that_it_saw_it(spark, lake, capsys):
     """Silver orders change, no conversation does: gold's MERGE has no row to
     write. It still commits its watermark, so the next run has nothing to do."""
     (lake / "landing/orders/no-messages.jsonl").write_text('{"orderId": 987654321, "cityCode": "ZZZ"}\n')
     gold_rows = table(spark, lake, "gold_conversations").count()
-    output = run_pipeline(lake)
+    capsys.readouterr()
+    run_in_session("all", lake)
+    output = capsys.readouterr().out
     assert "gold customer_agent_conversations: 0 new and 0 updated conversations" in output
     assert table(spark, lake, "gold_conversations").count() == gold_rows
-    assert "gold customer_agent_conversations: silver unchanged, nothing to do" in run_pipeline(lake)
+    run_in_session("all", lake)
+    assert "gold customer_agent_conversations: silver unchanged, nothing to do" in capsys.readouterr().out

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from pipeline.runtime.config import REPO_ROOT, load_config
 from tools.generator import generate
 from tests.support.lakes import (
-    JOBS, assert_gold_matches_reference, run_in_session, run_job, run_pipeline, small_lake_env, submit, table,
+    JOBS, assert_gold_matches_reference, run_in_session, small_lake_env, submit, table,
     versions,
 )
 
@@ -83,12 +83,13 @@ def test_incremental_runs_equal_the_reference_and_a_full_refresh(spark, uninterr
     assert snapshot(spark, lake) == incremental
 
 
-def test_rerun_with_nothing_new_is_fast_and_writes_nothing(spark, uninterrupted):
+def test_rerun_with_nothing_new_is_fast_and_writes_nothing(spark, uninterrupted, capsys):
     lake, _ = uninterrupted
     before = versions(spark, lake)
-    output = run_pipeline(lake)
+    capsys.readouterr()
+    run_in_session("all", lake)
     assert versions(spark, lake) == before
-    assert output.count("nothing") == 6  # two bronze landings, two silver datasets, gold, kpis
+    assert capsys.readouterr().out.count("nothing") == 6  # two bronze landings, two silver datasets, gold, kpis
 
 
 def crash(job, lake, point):
@@ -123,24 +124,24 @@ def test_killed_runs_lose_and_duplicate_nothing(spark, tmp_path, batches, uninte
 
     land(lake, batches[0])
     crash("bronze", lake, "bronze.customer_agent_messages.after_write")  # written, not checkpointed
-    run_job("bronze", lake)
+    run_in_session("bronze", lake)
     crash("silver", lake, "silver.customer_agent_messages.after_quarantine")
-    run_job("silver", lake)
-    run_job("gold", lake)
+    run_in_session("silver", lake)
+    run_in_session("gold", lake)
 
     land(lake, batches[1])
-    run_job("bronze", lake)
+    run_in_session("bronze", lake)
     # A real kill -9 mid-job, once quarantine has committed (the generated batch has bad records).
     kill_when_committed("silver", lake, "quarantine_messages")
-    run_job("silver", lake)
+    run_in_session("silver", lake)
     crash("gold", lake, "gold.before_merge")
     crash("gold", lake, "gold.after_merge")
-    run_job("gold", lake)
+    run_in_session("gold", lake)
 
     land(lake, batches[2])
     kill_when_committed("bronze", lake, "bronze_messages")
-    run_job("bronze", lake)
+    run_in_session("bronze", lake)
     crash("silver", lake, "silver.orders.after_write")
-    run_pipeline(lake)
+    run_in_session("all", lake)
 
     assert snapshot(spark, lake) == expected

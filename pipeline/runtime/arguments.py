@@ -1,33 +1,12 @@
-"""A job's arguments checked in plain Python before any JVM starts.
-
-spark-submit.sh runs `python -m pipeline.runtime.arguments <job> [args]` first:
-the job's own parser answers --help and rejects a bad option in a fraction of a
-second, where the same answer from inside spark-submit costs a JVM start. Only
-when the arguments parse does spark-submit.sh start Spark.
-
-The check runs the job's real entry point with PIPELINE_CHECK_ARGS=1, and the
-jobs' argument handling (pipeline.runtime.cli.run_job, jobs/sql.py,
-jobs/status.py) returns right after parsing when `checking()` says so: the
-parser that is checked is the one the job then uses, never a copy.
-
-Exit codes: 0 the arguments are good (go on), 2 a usage error (argparse's, one
-line on stderr), ANSWERED when the parser printed what was asked (--help) and
-there is nothing to run.
-"""
+"""The command-line options every job shares, and the argparse types of the others."""
 
 import argparse
-import importlib
-import os
-import sys
+import re
 
-CHECK_ONLY = "PIPELINE_CHECK_ARGS"
-ANSWERED = 3  # spark-submit.sh turns it into exit 0 without starting Spark
+from pipeline.runtime.config import is_share
+
+
 USAGE_ERROR = 2  # argparse's own code for a bad option, used by every job
-
-
-def checking() -> bool:
-    """Whether this process only checks the arguments (nothing may start)."""
-    return os.environ.get(CHECK_ONLY) == "1"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -37,22 +16,51 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def check(job: str, argv: list[str]) -> int:
-    """Parse `argv` with the job's own parser, starting nothing; the exit code above."""
-    os.environ[CHECK_ONLY] = "1"
-    module = importlib.import_module(f"jobs.{job}")
-    entry = getattr(module, "cli", None) or module.main
+def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
+    """The options every job takes, and --full-refresh with this help text when given."""
+    parser = ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
+    parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
+    parser.add_argument(
+        "--conf-env", default="local",
+        help="settings file conf/<ENV>.toml (default: local; spark-submit.sh passes cluster for non-local masters)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show Spark's INFO logs")
+    if full_refresh:
+        parser.add_argument("--full-refresh", action="store_true", help=full_refresh)
+    return parser
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
     try:
-        code = entry(argv)
-    except SystemExit as exit_:
-        if exit_.code in (0, None):
-            return ANSWERED
-        if isinstance(exit_.code, int):
-            return exit_.code
-        print(exit_.code, file=sys.stderr)
-        return USAGE_ERROR
-    return code or 0
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
 
 
-if __name__ == "__main__":
-    sys.exit(check(sys.argv[1], sys.argv[2:]))
+def duration(text: str) -> float:
+    """argparse type of --interval: seconds, as 10, 10s, 2m or 0.5s."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m)?", text.strip())
+    if not match or float(match[1]) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive duration such as 10s or 2m, got {text!r}")
+    return float(match[1]) * (60 if match[2] == "m" else 1)
+
+
+def share(text: str) -> float:
+    """argparse type of --max-quarantined-share: a number from 0 to 1."""
+    value = float(text)  # a ValueError makes argparse report an invalid share value
+    if not is_share(value):
+        raise ValueError(text)
+    return value
+
+
+def add_share_option(parser) -> None:
+    parser.add_argument(
+        "--max-quarantined-share", type=share, metavar="SHARE",
+        help="stop silver before writing when more than this share of a batch would be quarantined; fail bronze "
+        "(after ingesting the good files) when more than this share of 20 or more new files was set aside "
+        "(default: from the config)",
+    )

@@ -47,24 +47,23 @@ class QualityError(PipelineError):
         self.stats = stats
 
 
-def record_runs(
-    spark: SparkSession,
-    path: str,
-    run_id: str,
-    job: str,
-    started_at: datetime,
-    stats: list[RunStats],
-    error: str | None = None,
-) -> None:
-    """Append the run's rows: one per dataset, or one without a dataset."""
+def audit_records(
+    run_id: str, job: str, started_at: datetime, stats: list[RunStats], error: str | None = None
+) -> list[dict]:
+    """A run's audit rows: one per dataset, or one without a dataset."""
     finished_at = datetime.now(timezone.utc)
     common = {
         "run_id": run_id, "job": job, "started_at": started_at, "finished_at": finished_at,
         "status": "failed" if error else "succeeded", "error": error,
         "duration_seconds": (finished_at - started_at).total_seconds(),
     }
-    rows = [{**common, **asdict(s)} for s in stats or [RunStats(None)]]
-    append(audit_rows(spark, rows), path, merge_schema=True)
+    return [{**common, **asdict(s)} for s in stats or [RunStats(None)]]
+
+
+def record_runs(spark: SparkSession, path: str, records: list[dict]) -> None:
+    """Append audit rows (of one step, or of every step of a pass) in one commit."""
+    if records:
+        append(audit_rows(spark, records), path, merge_schema=True)
 
 
 def audit_rows(spark: SparkSession, rows: list[dict]) -> DataFrame:

@@ -1,19 +1,84 @@
 """The continuous mode of the all job: one long-lived Spark application that
-runs its steps whenever new files have landed, and sleeps otherwise.
+runs a pass of its steps whenever new files have landed, and sleeps otherwise.
 
-JVM start-up, code generation and Delta's snapshots are paid once. SIGTERM or
-SIGINT (Ctrl-C) ends the loop after the current cycle. A failed cycle is retried
-after a back-off; the same error `max_failures` times in a row ends the loop
-with exit code 1.
+JVM start-up, code generation and Delta's snapshots are paid once. The landing
+folders are checked every --interval (a listing and checkpoint reads, no Spark
+job), so a cycle starts that soon after a file lands. SIGTERM or SIGINT
+(Ctrl-C) ends the loop after the current cycle. A failed cycle is retried after
+a back-off; the same error `max_failures` times in a row ends the loop with exit
+code 1.
 """
 
+import io
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import redirect_stdout, suppress
+
+from py4j.protocol import Py4JError
+
+from pipeline.lake import landing
+from pipeline.runtime.audit import RunStats
+from pipeline.runtime.config import LANDING_FEEDS
+from pipeline.runtime.errors import append_log, describe
+from pipeline.runtime.runner import run_pass
 
 MAX_BACK_OFF_SECONDS = 300.0
+
+
+def waiting(spark, config) -> dict[str, int] | None:
+    """{file: modification ms} of the landed files bronze has not taken; None
+    when a checkpoint cannot tell. A listing and checkpoint reads, no Spark job."""
+    found = {}
+    for dataset, table_key in LANDING_FEEDS.items():
+        files = landing.waiting_files(spark, config.landing(dataset), config.checkpoint(table_key))
+        if files is None:
+            return None
+        found.update(files)
+    return found
+
+
+def summary(results: dict[str, tuple[list[RunStats], float]]) -> str:
+    """One line of a cycle: what each step took in or changed, and its seconds."""
+    parts = []
+    for step, (stats, seconds) in results.items():
+        if step == "bronze":
+            done = f"{sum(s.rows_read for s in stats)} files, {sum(s.rows_written for s in stats)} records"
+        else:
+            done = f"{sum(s.rows_written for s in stats)} rows"
+            quarantined = sum(s.rows_quarantined for s in stats)
+            done += f" ({quarantined} quarantined)" if quarantined and step == "silver" else ""
+        parts.append(f"{step} {done} in {seconds:.1f} s")
+    return ", ".join(parts)
+
+
+def run_continuously(spark, config, args, steps) -> int:
+    """The steps in cycles, in this one session (the all job's --continuous).
+    Each cycle prints one line; the steps' own lines go to the log file."""
+    current = ""  # the step running, named in an error line
+
+    def entering(step: str) -> None:
+        nonlocal current
+        current = step
+
+    def cycle() -> str:
+        output = io.StringIO()
+        try:
+            with redirect_stdout(output):
+                results = run_pass(spark, config, args, steps, entering)
+        finally:
+            append_log(output.getvalue())
+        return summary(results)
+
+    print(f"all: watching {config.landing('customer_agent_messages')} and {config.landing('orders')} "
+          f"every {args.interval:g} s; Ctrl-C stops after the current cycle", flush=True)
+    code = run_cycles(cycle, lambda: waiting(spark, config), args.interval, args.max_failures,
+                      lambda err: f"{current}: {describe(err)}")
+    with suppress(Py4JError, ConnectionError):  # the JVM may be gone already: a SIGTERM to the whole process group
+        spark.stop()
+    return code
 
 
 def run_cycles(

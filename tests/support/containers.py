@@ -29,10 +29,15 @@ def podman(*args, timeout=600, check=True, **kwargs):
     return result
 
 
+def make_base(name: str) -> subprocess.CompletedProcess:
+    """scripts/container_base.sh for the image `name` (made unless present)."""
+    return subprocess.run([str(REPO_ROOT / "scripts" / "container_base.sh"), name],
+                          capture_output=True, text=True, timeout=900)
+
+
 def build_image():
     """The base image (made once per machine), then the pipeline image on it."""
-    base = subprocess.run([str(REPO_ROOT / "scripts" / "container_base.sh"), BASE_IMAGE],
-                          capture_output=True, text=True, timeout=900)
+    base = make_base(BASE_IMAGE)
     assert base.returncode == 0, f"container_base.sh failed:\n{base.stderr[-3000:]}"
     # --network=host: builds reach PyPI, Maven Central and Debian's mirror as the host does.
     podman("build", "--network=host", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE, str(REPO_ROOT),
