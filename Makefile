@@ -106,7 +106,7 @@ serve-stop:  ## stop the endpoints of make serve (waits until the ports are free
 beeline: setup  ## beeline on the JDBC endpoint of make serve; Q="SELECT ..." runs one statement
 	./scripts/beeline.sh $(THRIFT_PORT) $(if $(Q),-e "$(Q)")
 
-status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows and last update
+status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows, last update and operation (Delta logs read without a JVM)
 	$(call SUBMIT,status) --runs $(LAST)
 
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [LAKE=...]
