@@ -39,7 +39,7 @@ SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CON
 .PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
-	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 	@echo "  variables: LAKE=$(LAKE) MASTER=$(MASTER) CONF_ENV=$(CONF_ENV) ORDERS=$(ORDERS) SEED=$(SEED)"
 
 setup: $(INSTALLED) $(JARS) $(CLASS_ARCHIVE)  ## virtual environment, pinned packages, Delta and PostgreSQL JDBC jars, JVM class archive (once)
@@ -94,8 +94,8 @@ publish: setup  ## copy the gold tables to PostgreSQL (settings from PGHOST, PGP
 export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_agent_conversations.csv
 	$(call SUBMIT,export_csv)
 
-sql: setup  ## Spark's spark-sql shell on LAKE, tables by name; make sql Q="SELECT ..." or F=file.sql runs and exits
-	$(call SUBMIT,sql) $(if $(Q),-e "$(Q)") $(if $(F),-f "$(F)")
+sql: setup  ## Spark's spark-sql shell on LAKE, tables by name; make sql Q="SELECT ..." or F=file.sql runs and exits; HEADER=1 prints column names
+	$(call SUBMIT,sql) -S $(if $(filter 1,$(HEADER)),--hiveconf hive.cli.print.header=true) $(if $(Q),-e "$(Q)") $(if $(F),-f "$(F)")
 
 serve: setup  ## JDBC/ODBC (THRIFT_PORT) and Spark Connect (CONNECT_PORT) SQL endpoints on LAKE, in the background, read-only
 	./scripts/serve.sh start $(SERVE_PID) --lake "$(LAKE)" --master "$(MASTER)" --thrift-port $(THRIFT_PORT) --connect-port $(CONNECT_PORT) $(SERVE_OPTS)
@@ -106,11 +106,11 @@ serve-stop:  ## stop the endpoints of make serve (waits until the ports are free
 beeline: setup  ## beeline on the JDBC endpoint of make serve; Q="SELECT ..." runs one statement
 	./scripts/beeline.sh $(THRIFT_PORT) $(if $(Q),-e "$(Q)")
 
-status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows and last update
+status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows, last update and operation (Delta logs read without a JVM)
 	$(call SUBMIT,status) --runs $(LAST)
 
-generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [LAKE=...]
-	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED)
+generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [LAKE=...]
+	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)")
 
 test: setup setup-s3  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
 	$(PY) -m pytest

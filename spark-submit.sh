@@ -76,6 +76,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# The job's own parser checks its arguments in plain Python before any JVM
+# starts (pipeline/runtime/check_args.py): --help and a bad option answer at once.
+# 0: go on; 3: it answered (--help), nothing to run; else a usage error (2).
+if [ -x "$here/.venv/bin/python" ]; then check_python=$here/.venv/bin/python; else check_python=${PYSPARK_DRIVER_PYTHON:-python3}; fi
+checked=0
+PIPELINE_HOME="$here" PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
+  "$check_python" -m pipeline.runtime.check_args "$job" "${job_args[@]}" || checked=$?
+case $checked in 0) ;; 3) exit 0 ;; *) exit "$checked" ;; esac
+
 submit=${SPARK_SUBMIT:-}
 if [ -z "$submit" ]; then
   if [ -x "$here/.venv/bin/spark-submit" ]; then
@@ -178,6 +187,13 @@ options=(
   ${SPARK_SUBMIT_OPTS_EXTRA:-}
 )
 
+# Spark's launcher always adds --add-modules=jdk.incubator.vector, and the JVM
+# then prints a notice about it on every start: keep it off the terminal. The
+# filter ignores Ctrl-C, so that it outlives the JVM's last line. Not for an
+# interactive spark-sql shell, whose line editing wants the terminal itself.
+if [ "$job" != sql ] || [ ! -t 0 ]; then
+  exec 2> >(trap '' INT TERM; exec grep -v --line-buffered -x -F 'WARNING: Using incubator modules: jdk.incubator.vector' >&2)
+fi
 case "$job" in
   all)
     if printf '%s\n' "${job_args[@]}" | grep -qx -- --continuous; then
@@ -189,6 +205,10 @@ case "$job" in
       export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
       exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/all.py" "${job_args[@]}"
     fi ;;
+  status)  # plain Python on a local lake (the Delta logs read directly); pyspark starts Spark for another
+    export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+    export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
+    exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/status.py" "${job_args[@]}" ;;
   sql)  # jobs/sql.py registers the lake's tables, then becomes spark-sql with these options
     export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
     export PIPELINE_SUBMIT="$(printf '%q ' "$submit" "${options[@]}")"

@@ -14,6 +14,7 @@ import tempfile
 from pipeline.lake import catalog
 from pipeline.lake.files import local_path
 from pipeline.runtime.arguments import job_parser
+from pipeline.runtime.check_args import checking
 from pipeline.runtime.errors import one_line
 from pipeline.runtime.runner import check_lake
 from pipeline.runtime.config import Config, load_config
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = job_parser("sql", __doc__)
     parser.allow_abbrev = False  # --conf is spark-sql's, not an abbreviation of --conf-env
     args, shell_args = parser.parse_known_args(argv)
+    if checking():  # spark-submit.sh's check before Spark starts
+        return 0
     submit = shlex.split(os.environ.get("PIPELINE_SUBMIT", ""))
     if not submit:
         print("sql: error: run it through spark-submit.sh sql (or make sql)", file=sys.stderr)

@@ -262,10 +262,10 @@ def test_status_lists_the_last_runs_and_every_table(spark, lake, capsys):
     ]
     assert "9.1% of 1100" in runs[-2]
     current = versions(spark, lake)
-    gold_line = next(line for line in tables if line.startswith("gold_conversations "))
+    gold_line = next(line for line in tables if line.startswith("gold.customer_agent_conversations "))
     assert gold_line.split()[1:3] == [str(current["gold_conversations"]),
                                       str(table(spark, lake, "gold_conversations").count())]
-    assert len(tables) == 2 + len(config.tables)
+    assert len(tables) == 2 + len(config.named_tables())
 
 
 def test_audit_rows_keep_every_value_and_type(spark):

@@ -7,11 +7,16 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     "seconds, text",
-    [(0, "0 s"), (12.5, "12.5 s"), (59, "59 s"), (60, "1 min"), (162, "2 min 42 s"), (2944.4, "49 min 4 s"),
-     (5438.4, "1 h 30 min"), (3600, "1 h"), (90910, "1 d 1 h"), (86400, "1 d")],
+    [(0, "0 s"), (12.5, "12.5 s"), (59, "59 s"), (60, "1 min 0 s"), (162, "2 min 42 s"), (2944.4, "49 min 4 s"),
+     (5438.4, "1 h 30 min"), (3600, "1 h 0 min"), (90910, "1 d 1 h"), (86400, "1 d 0 h"), (89229, "1 d 0 h")],
 )
 def test_durations_read_as_people_say_them(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("seconds, text", [(60, "1 min"), (3600, "1 h"), (86400, "1 d"), (5400, "1 h 30 min"), (30, "30 s")])
+def test_axis_ticks_drop_a_zero_second_unit(seconds, text):
+    assert format_duration(seconds, tick=True) == text
 
 
 def test_ticks_are_round_and_cover_the_maximum():

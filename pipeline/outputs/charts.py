@@ -20,15 +20,17 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def format_duration(seconds: float) -> str:
-    """A delay as people say it: '45 s', '12.5 s', '2 min 42 s', '1 h 31 min', '2 d 3 h'."""
+def format_duration(seconds: float, tick: bool = False) -> str:
+    """A delay as people say it: '45 s', '12.5 s', '2 min 42 s', '1 h 31 min', '2 d 3 h'.
+    A value always has two units from a minute on ('1 d 0 h' for 89,229 s: '1 d'
+    would hide 47 minutes); an axis tick drops a zero second unit ('1 min')."""
     if seconds < 60:
         return f"{format_number(round(seconds, 1))} s"
     whole = round(seconds)
     for unit, size, sub_unit, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "min", 60), ("min", 60, "s", 1)):
         if whole >= size:
             rest = (whole % size) // sub_size
-            return f"{whole // size} {unit}" + (f" {rest} {sub_unit}" if rest else "")
+            return f"{whole // size} {unit}" + (f" {rest} {sub_unit}" if rest or not tick else "")
     raise AssertionError("unreachable")
 
 

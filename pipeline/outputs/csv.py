@@ -50,4 +50,7 @@ def write_single_csv(spark: SparkSession, df: DataFrame, target: str, order_by: 
     if len(parts) != 1:
         raise PipelineError(f"expected one CSV part file in {temporary.toString()}, found {len(parts)}")
     replace_file(spark, parts[0].toString(), target)
+    # The local file system renames the part's checksum file with it: no hidden
+    # .<name>.crc beside the export (a reader through Hadoop needs none).
+    fs.delete(hadoop.Path(final.getParent(), f".{final.getName()}.crc"), False)
     fs.delete(temporary, True)

@@ -4,6 +4,7 @@ Inline CSS and SVG, no scripts, no external files; plain Python, no Spark."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from html import escape
 
 from pipeline.outputs.charts import (
@@ -124,7 +125,7 @@ def city_section(cities: list[dict]) -> str:
         [city_name(c["city_code"]) for c in cities],
         [Series("median (p50)", [c["p50"] for c in cities], PALETTE[0]),
          Series("p90", [c["p90"] for c in cities], "#93c5fd")],
-        ticks=duration_ticks(top, 4), tick_format=format_duration, value_format=format_duration,
+        ticks=duration_ticks(top, 4), tick_format=partial(format_duration, tick=True), value_format=format_duration,
         x_title="first response delay", label="First response delay per city", missing="none answered",
     )
     rows = "".join(

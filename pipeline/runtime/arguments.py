@@ -6,9 +6,19 @@ import re
 from pipeline.runtime.config import is_share
 
 
+USAGE_ERROR = 2  # argparse's own code for a bad option, used by every job
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line usage error: `<prog>: error: <what> (see <prog> --help)`, exit 2."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def job_parser(job: str, description: str, full_refresh: str | None = None) -> argparse.ArgumentParser:
     """The options every job takes, and --full-refresh with this help text when given."""
-    parser = argparse.ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
+    parser = ArgumentParser(prog=f"spark-submit.sh {job}", description=description)
     parser.add_argument("--lake", help="lake root: a local folder or any Hadoop URI (default: from the config)")
     parser.add_argument(
         "--conf-env", default="local",

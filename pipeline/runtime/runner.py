@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession
 from pipeline import PipelineError, root_cause
 from pipeline.lake.files import local_path, path_exists
 from pipeline.runtime.audit import QualityError, RunStats, audit_records, record_runs
+from pipeline.runtime.check_args import checking
 from pipeline.runtime.config import Config, load_config
 from pipeline.runtime.errors import describe, one_line
 from pipeline.runtime.lock import job_lock, store_lock
@@ -121,6 +122,8 @@ def run_job(
     `continuous` and --continuous, it runs the steps until a signal stops it,
     their locks held all along."""
     args = parser.parse_args(argv)
+    if checking():  # spark-submit.sh's check before Spark starts (runtime.check_args)
+        return 0
     steps = body if isinstance(body, dict) else {job: body}
     step, started = job, time.monotonic()
 

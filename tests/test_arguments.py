@@ -1,0 +1,52 @@
+"""Every job's arguments checked before Spark (pipeline/runtime/check_args.py):
+--help answers, a bad option is one line and exit 2, good arguments start nothing."""
+
+import pytest
+
+from pipeline.runtime import check_args as arguments
+
+pytestmark = pytest.mark.unit
+
+JOBS = ("all", "bronze", "silver", "gold", "kpis", "report", "optimize", "sql", "serve", "publish", "export_csv",
+        "status")
+
+
+@pytest.fixture(autouse=True)
+def restore_environment(monkeypatch):
+    monkeypatch.setenv(arguments.CHECK_ONLY, "0")  # check() sets it; monkeypatch puts it back afterwards
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_help_is_answered(job, capsys):
+    assert arguments.check(job, ["--help"]) == arguments.ANSWERED
+    assert f"usage: spark-submit.sh {job}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("job", [job for job in JOBS if job != "sql"])  # sql hands unknown options to spark-sql
+def test_a_bad_option_is_one_line_and_exit_2(job, capsys):
+    assert arguments.check(job, ["--no-such-option"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"spark-submit.sh {job}: error: unrecognized arguments: --no-such-option "
+                   f"(see spark-submit.sh {job} --help)\n")
+
+
+@pytest.mark.parametrize("job, option, value", [
+    ("all", "--interval", "soon"), ("status", "--runs", "0"), ("serve", "--thrift-port", "-1"),
+    ("silver", "--max-quarantined-share", "2"), ("optimize", "--retain-hours", "many"),
+])
+def test_a_bad_value_is_one_line_and_exit_2(job, option, value, capsys):
+    assert arguments.check(job, [option, value]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"spark-submit.sh {job}: error: argument {option}")
+
+
+def test_a_job_that_checks_its_options_after_parsing_is_checked_too(capsys):
+    assert arguments.check("all", ["--continuous", "--full-refresh"]) == 2
+    assert "--full-refresh runs once" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_good_arguments_start_nothing(job, tmp_path, capsys):
+    # The lake does not exist: a job that went past parsing would fail on it.
+    assert arguments.check(job, ["--lake", str(tmp_path / "nowhere")]) == 0
+    assert capsys.readouterr() == ("", "")
