@@ -115,7 +115,7 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", type=positive_int, default=10, metavar="SECONDS",
                         help="how often tables created after the start are looked for (default: 10)")
     parser.add_argument("--pid-file", help="write the server's pid here when it is ready; removed at the end")
-    return run_job("serve", parser, main, argv, writes=False, settings=endpoint_settings)
+    return run_job("serve", parser, main, argv, writes=False, settings=endpoint_settings, says_done=False)
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def cli(argv: list[str] | None = None) -> int:
             raise
         print(f"status: error: {one_line(err)}", file=sys.stderr)
         return 1
-    return run_job("status", parser, main, argv, writes=False)
+    return run_job("status", parser, main, argv, writes=False, says_done=False)
 
 
 if __name__ == "__main__":

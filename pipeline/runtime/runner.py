@@ -111,6 +111,7 @@ def run_job(
     writes: bool = True,
     settings: Callable[[argparse.Namespace], dict[str, str]] | None = None,
     continuous: ContinuousMode | None = None,
+    says_done: bool = True,
 ) -> int:
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
@@ -118,7 +119,9 @@ def run_job(
     each runs under its own job lock (local lakes) and they record their audit
     rows together at the end, one row per step and dataset as when run as
     separate jobs. Read-only jobs pass writes=False: no lock, no audit row.
-    `settings` adds Spark settings that depend on the arguments. With
+    `settings` adds Spark settings that depend on the arguments. A job ends
+    with `<job>: succeeded in X s` unless `says_done` is off (status, whose
+    answer is its output, and serve). With
     `continuous` and --continuous, it runs the steps until a signal stops it,
     their locks held all along."""
     args = parser.parse_args(argv)
@@ -165,6 +168,6 @@ def run_job(
             raise
         print(f"{step}: error: {describe(err)}", file=sys.stderr)
         return 1
-    if writes and len(steps) > 1:
+    if len(steps) > 1 or (not writes and says_done):  # a single writing step said so in run_step
         print(f"{job}: succeeded in {time.monotonic() - started:.1f} s")
     return 0
