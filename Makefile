@@ -8,6 +8,9 @@ S3_JARS := .jars-s3/.complete
 CLASS_ARCHIVE := .cds/spark.jsa
 AIRFLOW_VENV := .airflow-venv
 AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
+# The separate Spark Connect client (no JVM, not the server's pyspark) the serve tests connect with.
+CONNECT_CLIENT_VENV := .connect-client-venv
+CONNECT_CLIENT := $(CONNECT_CLIENT_VENV)/.installed
 
 LAKE ?= datalake
 MASTER ?= local[*]
@@ -112,7 +115,7 @@ status: setup  ## the last LAST runs (default 10) and every table's Delta versio
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [LAKE=...]
 	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)")
 
-test: setup setup-s3  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
+test: setup setup-s3 $(CONNECT_CLIENT)  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
 	$(PY) -m pytest
 	$(MAKE) airflow-test
 
@@ -122,6 +125,13 @@ test-quick: setup  ## the unit tier: no Spark, a few seconds, for the edit loop
 
 test-spark: setup  ## the unit and spark tiers: the suite's one in-process SparkSession, no job subprocess
 	$(PY) -m pytest -m "unit or spark"
+
+$(CONNECT_CLIENT):
+	rm -rf $(CONNECT_CLIENT_VENV)
+	python3 -m venv $(CONNECT_CLIENT_VENV)
+	$(CONNECT_CLIENT_VENV)/bin/pip install -q --upgrade pip
+	$(CONNECT_CLIENT_VENV)/bin/pip install -q pyspark-client==4.2.0
+	touch $@
 
 # Airflow lives in its own venv: its pins must never touch the pipeline's.
 $(AIRFLOW_INSTALLED): airflow/requirements.lock

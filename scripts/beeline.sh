@@ -2,7 +2,9 @@
 # Beeline (from the pyspark wheel) on the JDBC endpoint of `make serve`:
 #   scripts/beeline.sh [PORT] [beeline options, e.g. -e "SELECT ..." or -f file.sql]
 # The Thrift server sends each error with its stack trace; this prints one line
-# per error instead (the whole text is in the server's log).
+# per error instead (the whole text is in the server's log). A server started with
+# a password (serve --auth FILE, or PIPELINE_SERVE_PASSWORD): `set -a; . FILE; set +a`
+# first; the password goes to beeline in a file of this user's, not on its command line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 port=10000
@@ -22,7 +24,14 @@ one_line_errors() {
     }
     { print; fflush() }'
 }
+login=()
+if [ -n "${PIPELINE_SERVE_PASSWORD:-}" ]; then
+  password_file=$(mktemp)
+  trap 'rm -f "$password_file"' EXIT
+  printf '%s' "$PIPELINE_SERVE_PASSWORD" >"$password_file"
+  login=(-n "${USER:-pipeline}" -w "$password_file")
+fi
 status=0
-beeline -u "jdbc:hive2://127.0.0.1:$port" --showHeader=true --outputformat=table "$@" 2> >(one_line_errors >&2) || status=$?
+beeline -u "jdbc:hive2://127.0.0.1:$port" "${login[@]}" --showHeader=true --outputformat=table "$@" 2> >(one_line_errors >&2) || status=$?
 wait "${!:-}" 2>/dev/null || true  # the filter's last lines
 exit $status
