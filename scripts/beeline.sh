@@ -18,7 +18,7 @@ one_line_errors() {
     /^Error: / {
       line = $0
       sub(/^Error: (org\.apache\.hive\.service\.cli\.HiveSQLException: )?(Error running query: )?/, "", line)
-      sub(/^\[[A-Z_.]+\] [a-zA-Z.$]+(Exception|Violation): /, "", line)  # the condition, said twice
+      sub(/^\[[A-Z_.]+\] [a-zA-Z.$]+(Exception|Violation|Refusal): /, "", line)  # the condition, said twice
       print "Error: " line; fflush()
       skipping = ($0 !~ /\(state=[^)]*,code=-?[0-9]+\)$/); next
     }
