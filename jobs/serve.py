@@ -164,7 +164,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--thrift-port", type=positive_int, default=10000, help="JDBC/ODBC port (default: 10000)")
     parser.add_argument("--connect-port", type=positive_int, default=15002, help="Spark Connect port (default: 15002)")
     parser.add_argument("--bind", type=address, default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface, which needs --auth)")
+                        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface, which "
+                             "needs --auth)")
     parser.add_argument("--allow-writes", action="store_true",
                         help="trust every client completely: DDL and writes, reads of any file and other sources, "
                              "any setting, and their own code (UDFs, jars, artifacts, scripts) running as this "
