@@ -67,3 +67,8 @@ def test_writes_follow_the_layout_and_a_merge_rewrites_only_the_files_of_touched
     assert {part: found[:-1] for part, found in after.items()} == {part: found[:-1] for part, found in expected.items()}
     assert [found[-1][2] for found in after.values()] == [10, 10]
     assert tables.read(spark, path).where("v = 'new'").count() == 20
+
+    # make optimize sorts them back into the layout (OPTIMIZE would make every file span all keys).
+    tables.optimize(spark, path, ("k",), 168.0)
+    assert file_ranges(path) == expected
+    assert tables.read(spark, path).where("v = 'new'").count() == 20

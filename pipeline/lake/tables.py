@@ -277,12 +277,32 @@ def session_setting(spark: SparkSession, key: str, value) -> Iterator[None]:
 
 
 def optimize(spark: SparkSession, path: str, z_order_by: tuple[str, ...], retain_hours: float) -> dict:
-    """Compact small files (Z-ordered when `z_order_by`), then vacuum unreferenced
-    files older than `retain_hours`; the OPTIMIZE metrics."""
+    """Compact small files (Z-ordered when `z_order_by`; a table with a layout is
+    rewritten in it instead), then vacuum unreferenced files older than
+    `retain_hours`; the OPTIMIZE metrics (numFilesRemoved, numFilesAdded)."""
     table = DeltaTable.forPath(spark, path)
-    optimizer = table.optimize()
-    # The layout's file size holds here too, or compaction would undo it.
-    with session_setting(spark, MAX_RECORDS_PER_FILE, write_layout(spark, path)[1]):
+    if write_layout(spark, path)[0]:
+        metrics = relayout(spark, path)
+    else:
+        optimizer = table.optimize()
         result = optimizer.executeZOrderBy(*z_order_by) if z_order_by else optimizer.executeCompaction()
+        metrics = result.first()["metrics"]
     table.vacuum(retain_hours)
-    return result.first()["metrics"]
+    return metrics
+
+
+def relayout(spark: SparkSession, path: str) -> dict:
+    """Rewrite a table with a layout in it (sorted, rows per file) as one commit
+    that changes no data: OPTIMIZE would merge or Z-order its files into ones
+    that each span the whole key range (a one-column Z-order does not sort), and
+    MERGEs write their rewritten rows unsorted; this restores the narrow ranges."""
+    detail = DeltaTable.forPath(spark, path).detail().first()
+    before = version(spark, path)
+    rows = read(spark, path, before)
+    sorted_by, rows_per_file = write_layout(spark, path)
+    (
+        rows.orderBy(*detail["partitionColumns"], *sorted_by).write.format("delta").mode("overwrite")
+        .option("dataChange", "false").option("maxRecordsPerFile", rows_per_file).save(path)
+    )
+    written = commits(spark, path, before, 1)[0].get("operationMetrics", {})
+    return {"numFilesRemoved": int(written.get("numRemovedFiles", 0)), "numFilesAdded": int(written.get("numFiles", 0))}
