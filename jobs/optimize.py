@@ -1,7 +1,8 @@
 """Maintenance: compact small files and vacuum old ones in every table of the lake.
 
 OPTIMIZE rewrites many small files into few large ones (Z-ordered by order_id
-where lookups go by order: silver messages and gold). VACUUM then deletes files
+where lookups go by order: silver messages); gold, which has a write layout, is
+rewritten in it instead (sorted by order_id in each date). VACUUM then deletes files
 no longer referenced and older than the retention (default 168 hours, Delta's
 safe minimum: readers and time travel within a week keep working).
 """
@@ -13,7 +14,7 @@ from pipeline.runtime.audit import RunStats
 from pipeline.runtime.arguments import job_parser
 from pipeline.runtime.runner import run_job
 
-Z_ORDERED = {"silver_messages", "gold_conversations"}
+Z_ORDERED = {"silver_messages"}
 
 
 def main(spark, config, args):

@@ -19,6 +19,17 @@ def test_quality_threshold_from_the_config():
     assert (config.max_quarantined_share, config.share_min_records) == (0.05, 1000)
 
 
+def test_gold_deletion_vectors_are_off_unless_the_config_turns_them_on(tmp_path):
+    assert load_config("local").gold_deletion_vectors is False
+    (tmp_path / "old.toml").write_text(GOOD.replace("gold_deletion_vectors = false", ""))  # a config from before
+    assert load_config("old", conf_dir=tmp_path).gold_deletion_vectors is False
+    (tmp_path / "dv.toml").write_text(GOOD.replace("gold_deletion_vectors = false", "gold_deletion_vectors = true"))
+    config = load_config("dv", conf_dir=tmp_path)
+    assert config.gold_deletion_vectors is True
+    assert "gold_deletion_vectors" not in config.tables  # a setting, not a table
+    assert set(config.named_tables()) == set(load_config("local").named_tables())
+
+
 def test_lake_override_keeps_hadoop_uris_and_absolutises_local_paths(tmp_path):
     assert load_config("local", "s3a://bucket/lake/").lake == "s3a://bucket/lake"
     assert load_config("local", str(tmp_path)).lake == str(tmp_path)
@@ -33,6 +44,7 @@ def test_lake_override_keeps_hadoop_uris_and_absolutises_local_paths(tmp_path):
         ("surprise = 1\n" + GOOD, "unknown keys"),
         (GOOD.replace("max_quarantined_share = 0.05", "max_quarantined_share = 5"), "[quality]"),
         (GOOD.replace("share_min_records = 1000", "share_min_records = true"), "[quality]"),
+        (GOOD.replace("gold_deletion_vectors = false", 'gold_deletion_vectors = "no"'), "gold_deletion_vectors must be true"),
     ],
 )
 def test_malformed_config_is_one_clear_error(tmp_path, text, message):

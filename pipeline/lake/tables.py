@@ -3,6 +3,8 @@ versions, properties and CHECK constraints."""
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -13,10 +15,32 @@ from pipeline.lake.files import file_names, path_exists, read_text
 
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
 COMMIT_FILE = re.compile(r"(\d{20})\.json")  # _delta_log/<version>.json, one per commit
+# A writer feature only: the table stays at reader version 1, which every Delta reader reads.
 CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
 # MERGE then marks replaced rows deleted instead of rewriting every file that
-# holds one. Readers need deletion vector support (Delta reader version 3).
-DELETION_VECTORS = {"delta.enableDeletionVectors": "true"}
+# holds one. A reader feature (reader version 3): delta-rs's default API
+# (DeltaTable.to_pyarrow_table / to_pandas) and engines without deletion vector
+# support refuse the table. Off, ensure_properties drops the feature again.
+DELETION_VECTOR_KEY = "delta.enableDeletionVectors"
+DELETION_VECTOR_FEATURE = "deletionVectors"
+# The table's write layout, kept in its own properties (other readers ignore
+# them), which every write through this module follows: rows sorted by these
+# columns inside each partition, at most this many rows per file. A MERGE that
+# states its key range then rewrites only the few files whose range holds a
+# touched key, not every file of each touched partition.
+SORTED_BY = "pipeline.layout.sortedBy"
+ROWS_PER_FILE = "pipeline.layout.maxRowsPerFile"
+MAX_RECORDS_PER_FILE = "spark.sql.files.maxRecordsPerFile"
+
+
+def deletion_vectors(enabled: bool) -> dict[str, str]:
+    """The property that turns deletion vectors on, or keeps (and makes) them off."""
+    return {DELETION_VECTOR_KEY: str(enabled).lower()}
+
+
+def layout(sorted_by: tuple[str, ...], rows_per_file: int) -> dict[str, str]:
+    """The properties of a write layout (see SORTED_BY)."""
+    return {SORTED_BY: ",".join(sorted_by), ROWS_PER_FILE: str(rows_per_file)}
 
 
 def exists(spark: SparkSession, path: str) -> bool:
@@ -130,11 +154,26 @@ def change_feed_enabled(spark: SparkSession, path: str) -> bool:
     return table_properties(spark, path).get("delta.enableChangeDataFeed") == "true"
 
 
+def table_features(spark: SparkSession, path: str) -> set[str]:
+    """The reader and writer features of the table's protocol (empty below writer version 7)."""
+    return set(DeltaTable.forPath(spark, path).detail().first()["tableFeatures"] or ())
+
+
 def ensure_properties(spark: SparkSession, path: str, properties: dict[str, str]) -> None:
     """Set the properties an existing table lacks (one commit, only when one differs),
-    e.g. on a table made before the property was given."""
+    e.g. on a table made before the property was given. A property wanted "false"
+    is met when absent (Delta's switches are off by default). Deletion vectors
+    wanted off on a table that has the feature: the feature is dropped from the
+    protocol, so that readers without support can read the table again (Delta
+    purges the deletion vectors, rewriting the files that have them, and protects
+    the older history by a checkpoint instead of truncating it)."""
+    if properties.get(DELETION_VECTOR_KEY) == "false" and DELETION_VECTOR_FEATURE in table_features(spark, path):
+        spark.sql(f"ALTER TABLE delta.`{path}` DROP FEATURE {DELETION_VECTOR_FEATURE}")
     current = table_properties(spark, path)
-    missing = {name: value for name, value in properties.items() if current.get(name) != value}
+    missing = {
+        name: value for name, value in properties.items()
+        if current.get(name, "false" if value == "false" else None) != value
+    }
     if missing:
         settings = ", ".join(f"'{name}' = '{value}'" for name, value in missing.items())
         spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({settings})")
@@ -163,8 +202,13 @@ def overwrite(
     new_schema: bool = False,
 ) -> None:
     """Replace the table's rows, or only those matching `replace_where`; with
-    `new_schema`, its schema and partitioning too."""
+    `new_schema`, its schema and partitioning too. Follows the table's layout."""
+    sorted_by, rows_per_file = write_layout(df.sparkSession, path)
+    if sorted_by:  # a range per task: each partition's files then hold narrow, disjoint key ranges
+        df = df.orderBy(*partitioned_by, *sorted_by)
     writer = df.write.format("delta").mode("overwrite")
+    if rows_per_file:
+        writer = writer.option("maxRecordsPerFile", rows_per_file)
     if partitioned_by:
         writer = writer.partitionBy(*partitioned_by)
     if replace_where is not None:
@@ -200,14 +244,65 @@ def merge(
     builder = DeltaTable.forPath(spark, path).alias("target").merge(source.alias("source"), condition)
     if replace_matches:
         builder = builder.whenMatchedUpdateAll()
-    builder.whenNotMatchedInsertAll().execute()
+    # MERGE takes no write options: the layout's file size is the session's for its duration.
+    with session_setting(spark, MAX_RECORDS_PER_FILE, write_layout(spark, path)[1]):
+        builder.whenNotMatchedInsertAll().execute()
+
+
+def write_layout(spark: SparkSession, path: str) -> tuple[tuple[str, ...], int | None]:
+    """The table's layout (SORTED_BY): its sort columns and rows per file; none for a new table."""
+    if not exists(spark, path):
+        return (), None
+    properties = table_properties(spark, path)
+    sorted_by = tuple(name for name in properties.get(SORTED_BY, "").split(",") if name)
+    rows = properties.get(ROWS_PER_FILE)
+    return sorted_by, int(rows) if rows else None
+
+
+@contextmanager
+def session_setting(spark: SparkSession, key: str, value) -> Iterator[None]:
+    """`key` set to `value` inside the block (nothing changes for None), then restored."""
+    if value is None:
+        yield
+        return
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, str(value))
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 def optimize(spark: SparkSession, path: str, z_order_by: tuple[str, ...], retain_hours: float) -> dict:
-    """Compact small files (Z-ordered when `z_order_by`), then vacuum unreferenced
-    files older than `retain_hours`; the OPTIMIZE metrics."""
+    """Compact small files (Z-ordered when `z_order_by`; a table with a layout is
+    rewritten in it instead), then vacuum unreferenced files older than
+    `retain_hours`; the OPTIMIZE metrics (numFilesRemoved, numFilesAdded)."""
     table = DeltaTable.forPath(spark, path)
-    optimizer = table.optimize()
-    result = optimizer.executeZOrderBy(*z_order_by) if z_order_by else optimizer.executeCompaction()
+    if write_layout(spark, path)[0]:
+        metrics = relayout(spark, path)
+    else:
+        optimizer = table.optimize()
+        result = optimizer.executeZOrderBy(*z_order_by) if z_order_by else optimizer.executeCompaction()
+        metrics = result.first()["metrics"]
     table.vacuum(retain_hours)
-    return result.first()["metrics"]
+    return metrics
+
+
+def relayout(spark: SparkSession, path: str) -> dict:
+    """Rewrite a table with a layout in it (sorted, rows per file) as one commit
+    that changes no data: OPTIMIZE would merge or Z-order its files into ones
+    that each span the whole key range (a one-column Z-order does not sort), and
+    MERGEs write their rewritten rows unsorted; this restores the narrow ranges."""
+    detail = DeltaTable.forPath(spark, path).detail().first()
+    before = version(spark, path)
+    rows = read(spark, path, before)
+    sorted_by, rows_per_file = write_layout(spark, path)
+    (
+        rows.orderBy(*detail["partitionColumns"], *sorted_by).write.format("delta").mode("overwrite")
+        .option("dataChange", "false").option("maxRecordsPerFile", rows_per_file).save(path)
+    )
+    written = commits(spark, path, before, 1)[0].get("operationMetrics", {})
+    return {"numFilesRemoved": int(written.get("numRemovedFiles", 0)), "numFilesAdded": int(written.get("numFiles", 0))}

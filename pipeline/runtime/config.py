@@ -49,6 +49,10 @@ class Config:
     # s3a:// lakes (conf/s3.toml): hold a write lease of this many seconds on the
     # store; 0 = no lease (a store without conditional writes).
     lease_seconds: int = 0
+    # [tables] gold_deletion_vectors: gold's MERGEs mark replaced rows instead of
+    # rewriting their files; off by default, because readers without deletion
+    # vector support (delta-rs's default API, pandas through it) refuse such a table.
+    gold_deletion_vectors: bool = False
 
     def table(self, key: str) -> str:
         """Full path of a table, e.g. table("gold_conversations")."""
@@ -108,10 +112,14 @@ def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CO
     if not is_number(partitions, int) or partitions < 1:
         raise PipelineError(f"malformed config {path}: 'shuffle_partitions' must be a positive integer")
     tables = {**TABLE_DEFAULTS, **raw.get("tables", {})}
+    gold_deletion_vectors = tables.pop("gold_deletion_vectors", Config.gold_deletion_vectors)
+    if not isinstance(gold_deletion_vectors, bool):
+        raise PipelineError(f"malformed config {path}: [tables] gold_deletion_vectors must be true or false")
     missing = [key for key in TABLE_KEYS if not isinstance(tables.get(key), str)]
     if missing or set(tables) - set(TABLE_KEYS):
         raise PipelineError(
-            f"malformed config {path}: [tables] needs exactly {', '.join(TABLE_KEYS)} as strings"
+            f"malformed config {path}: [tables] needs exactly {', '.join(TABLE_KEYS)} as strings "
+            "(and optionally gold_deletion_vectors)"
         )
     spark = raw.get("spark", {})
     if not isinstance(spark, dict):
@@ -142,6 +150,7 @@ def load_config(env: str = "local", lake: str | None = None, conf_dir: Path = CO
         max_quarantined_share=float(share),
         share_min_records=min_records,
         lease_seconds=lease_seconds,
+        gold_deletion_vectors=gold_deletion_vectors,
     )
 
 

@@ -22,10 +22,10 @@ from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
 TABLE = "customer_agent_conversations"
 SOURCES = {"silver_messages": "silver_messages_version", "silver_orders": "silver_orders_version"}
 RULES = "gold_conversations"  # the rules' layer and the constraints' table in conf/quality_rules.toml
-# The change feed tells kpis which days changed; deletion vectors keep an
-# increment from rewriting every gold file that holds a touched conversation
-# (each date's files hold orders of the whole history).
-PROPERTIES = {**tables.CHANGE_FEED, **tables.DELETION_VECTORS}
+# The change feed tells kpis which days changed. Files of at most 5,000
+# order-sorted rows inside each date keep an increment's MERGE to the few files
+# that hold touched orders; deletion vectors only where the config turns them on.
+PROPERTIES = {**tables.CHANGE_FEED, **tables.layout(("order_id",), 5_000)}
 
 
 def rebuild(spark, gold: str, conversations: DataFrame, watermark: dict, note: str = "") -> RunStats:
@@ -58,7 +58,7 @@ def read_versions(watermark: dict) -> str:
     return ", ".join(f"{key} v{watermark[name]}" for key, name in SOURCES.items())
 
 
-def checked_write(spark, gold: str, conversations: DataFrame, write, watermark: dict) -> RunStats:
+def checked_write(spark, gold: str, conversations: DataFrame, write, watermark: dict, properties: dict) -> RunStats:
     """Count the gold rules in one pass over the conversations, stop before
     writing if a fail rule is broken, then write with the table's CHECK
     constraints in place. The conversations are computed once, by that pass, and
@@ -77,7 +77,7 @@ def checked_write(spark, gold: str, conversations: DataFrame, write, watermark: 
         rows = conversations.select(*GOLD_COLUMNS)
         constraints = quality.load_constraints(RULES)
         schema = tables.nullable(rows.schema)  # as a DataFrame write would create it
-        tables.ensure_table(spark, gold, schema, ("conversation_date",), PROPERTIES, constraints)
+        tables.ensure_table(spark, gold, schema, ("conversation_date",), properties, constraints)
         # A rebuild replaces every row: it adds new constraints after it writes,
         # so that old rows breaking them cannot block the rebuild that fixes them.
         tables.ensure_constraints(spark, gold, constraints, add=write is not rebuild)
@@ -102,11 +102,13 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
         return [RunStats(TABLE, input=read_versions(current))]
 
     messages, orders = (tables.read(spark, path, current[name]) for name, path in paths.items())
+    properties = {**PROPERTIES, **tables.deletion_vectors(config.gold_deletion_vectors)}
     if tables.exists(spark, gold):  # a table made before gold had these properties
-        tables.ensure_properties(spark, gold, PROPERTIES)
+        tables.ensure_properties(spark, gold, properties)
     # No record, or silver was recreated behind gold's back: rebuild.
     if built is None or any(built[name] > current[name] for name in paths):
-        return [checked_write(spark, gold, build_conversations(messages, orders, with_checks=True), rebuild, current)]
+        conversations = build_conversations(messages, orders, with_checks=True)
+        return [checked_write(spark, gold, conversations, rebuild, current, properties)]
 
     changed = {path: (built[name], current[name]) for name, path in paths.items() if built[name] != current[name]}
     touched = incremental.changed_keys(spark, changed, "order_id").persist()
@@ -119,6 +121,6 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
             orders.where(in_range).join(touched, "order_id", "left_semi"), with_checks=True,
         )
         write = partial(update, within=("order_id", low, high) if low is not None else None)
-        return [checked_write(spark, gold, updates, write, current)]
+        return [checked_write(spark, gold, updates, write, current, properties)]
     finally:
         touched.unpersist()
