@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.lake import tables
-from pipeline.runtime import cli
+from pipeline.runtime import runner
 from pipeline.runtime.config import load_config
 from tests.support.lakes import run_in_session
 from tools.generator import generate
@@ -123,7 +123,7 @@ def test_deletion_vectors_on_by_setting_then_dropped_when_it_is_off_again(spark,
     with_vectors = lambda env, lake: dataclasses.replace(load_config(env, lake), gold_deletion_vectors=True)
 
     # On: the next run's MERGE marks the replaced rows; the table has the reader feature, Spark reads it.
-    monkeypatch.setattr(cli, "load_config", with_vectors)
+    monkeypatch.setattr(runner, "load_config", with_vectors)
     generate(str(copy), orders=10, seed=8, prefix="later", first_order=70)  # late messages for 70-79
     run_steps(copy, STEPS[:3])
     assert protocol(gold)["readerFeatures"] == ["deletionVectors"]
