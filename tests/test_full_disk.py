@@ -13,10 +13,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 2 MiB tmpfs (root only; skipped where mounting is not allowed)."""
+    """A 1.5 MiB tmpfs (root only; skipped where mounting is not allowed)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount)], capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here (needs root)")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -24,7 +24,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_and_the_rerun_with_space_completes(spark, small_disk):
     lake = small_disk
-    generate(str(lake), orders=400, seed=2)  # its tables need about 3 MiB
+    generate(str(lake), orders=400, seed=2)  # the landing files take 0.5 MiB, its tables about 2 MiB
     result = submit("all", "--lake", str(lake))
     assert result.returncode == 1
     output = result.stdout + result.stderr  # spark-submit merges the driver's stderr into its stdout

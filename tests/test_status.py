@@ -2,10 +2,13 @@
 updates, operations and last runs equal what Spark says, on a lake whose gold
 has updated rows (deletion vectors) and a table read from a checkpoint."""
 
+import dataclasses
+
 import pytest
 
 from jobs import status
 from pipeline.lake import delta_log
+from pipeline.runtime import runner
 from pipeline.runtime.config import load_config
 from tests.support.lakes import run_in_session
 from tools import generator
@@ -13,7 +16,10 @@ from tools import generator
 pytestmark = pytest.mark.spark
 
 
-def test_status_without_spark_equals_spark(spark, tmp_path, capsys):
+def test_status_without_spark_equals_spark(spark, tmp_path, capsys, monkeypatch):
+    # Gold with deletion vectors (a setting, off by default), so that status must subtract them.
+    monkeypatch.setattr(runner, "load_config", lambda env, lake: dataclasses.replace(
+        load_config(env, lake), gold_deletion_vectors=True))
     lake = tmp_path / "lake"
     generator.main(["--lake", str(lake), "--orders", "120", "--seed", "1"])
     run_in_session("all", lake)
