@@ -72,6 +72,17 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def delta_session_first(request):
+    """Start the suite's session before any test when a test that is not unit is
+    selected: a job run in-process (tests.support.lakes.run_in_session) would
+    otherwise start its own session without the Delta jars, and every later
+    test would get that one. Test order is random, so no test may rely on
+    another having asked for `spark` first."""
+    if any(item.get_closest_marker("unit") is None for item in request.session.items):
+        request.getfixturevalue("spark")
+
+
 @pytest.fixture(scope="session")
 def container_image():
     """The pipeline image of the Dockerfile, built once per session with podman
