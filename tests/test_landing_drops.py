@@ -148,3 +148,10 @@ def test_a_poison_file_lets_the_others_through_now_and_later(spark, lake, capsys
     assert bronze.count() == sum(readable.values()) + 52
     assert table(spark, lake, "quarantine_landing_files").count() == 2  # nothing set aside twice
     assert not (lake / "_meta" / "staging").exists() or not any((lake / "_meta" / "staging").iterdir())
+    # The record of files taken, as bronze reads it without Spark, is the table's as Spark reads it.
+    path = str(lake / "_meta" / "landed_files")
+    manifest = spark.read.format("delta").load(path).where(F.col("dataset") == MESSAGES).orderBy(F.desc("ingest_batch"))
+    by_spark = {row.path: (row.size, row.ms) for row in manifest.select(  # the first batch's row written last
+        "path", "size", F.unix_millis("modification_time").alias("ms")).collect()}
+    assert landing.taken_files(spark, path, MESSAGES) == by_spark
+    assert any(name.endswith("/crlf.jsonl") for name in by_spark) and any(name.endswith("/later.jsonl") for name in by_spark)

@@ -14,6 +14,7 @@ import fnmatch
 import json
 import zlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import reduce
 
 from py4j.protocol import Py4JJavaError
@@ -22,11 +23,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline import root_cause
-from pipeline.lake import json_arrays
-from pipeline.lake.files import path_exists
+from pipeline.lake import delta_log, json_arrays
+from pipeline.lake.files import local_path, path_exists
 from pipeline.lake.streams import files_taken
 from pipeline.lake.tables import read
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 # Read whole up to this size on disk (compressed files expand about tenfold).
 WHOLE_FILE_MAX_BYTES = {"plain": 64 << 20, "gzip": 8 << 20}
@@ -217,8 +219,31 @@ def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
     )
 
 
+MANIFEST_COLUMNS = ["dataset", "path", "size", "modification_time", "ingest_batch"]
+_manifest_rows: dict[str, list[dict]] = {}  # a local manifest's data file -> its rows (files never change)
+
+
 def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
-    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data)."""
-    rows = read(spark, manifest).where(F.col("dataset") == dataset).orderBy(F.desc("ingest_batch")).select(
-        "path", "size", F.unix_millis("modification_time").alias("modified")).collect()
-    return {row.path: (row.size, row.modified) for row in rows}  # the first batch that took a path wins
+    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data).
+    A local manifest is read in plain Python, no Spark job, each of its data
+    files once per process: a continuous application reads only the new ones."""
+    local = local_path(manifest)
+    snapshot = delta_log.snapshot(local) if local else None
+    if snapshot is None or any(file.deleted for file in snapshot.files):
+        rows = [row.asDict() for row in read(spark, manifest).select(*MANIFEST_COLUMNS).collect()]
+    else:
+        rows = []
+        for file in snapshot.files:
+            if file.path not in _manifest_rows:
+                _manifest_rows[file.path] = delta_log.read_rows(delta_log.Snapshot(0, 0, "", [file], []),
+                                                                MANIFEST_COLUMNS)
+            rows += _manifest_rows[file.path]
+    taken: dict[str, tuple[int, int]] = {}
+    for row in sorted((r for r in rows if r["dataset"] == dataset), key=lambda r: r["ingest_batch"]):
+        taken.setdefault(row["path"], (row["size"], _millis(row["modification_time"])))  # the first batch wins
+    return taken
+
+
+def _millis(moment: datetime) -> int:
+    """Milliseconds since the epoch; a naive time is UTC (Spark's timestamps as pyarrow reads them)."""
+    return (moment.replace(tzinfo=moment.tzinfo or timezone.utc) - EPOCH) // timedelta(milliseconds=1)

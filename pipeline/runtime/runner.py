@@ -19,9 +19,11 @@ from pipeline.lake.files import local_path, path_exists
 from pipeline.runtime.audit import QualityError, RunStats, audit_records, record_runs
 from pipeline.runtime.check_args import checking
 from pipeline.runtime.config import Config, load_config
-from pipeline.runtime.errors import describe, one_line
+from pipeline.runtime.errors import describe, one_line, python_logs_to_the_log_file
+from pipeline.runtime.interrupts import end_children, plain_interrupts
 from pipeline.runtime.lock import job_lock, store_lock
 from pipeline.runtime.session import create_session
+from pipeline.steps.handoff import Handoff
 
 JobBody = Callable[[SparkSession, Config, argparse.Namespace], list[RunStats]]
 # The continuous mode of a job: (spark, config, args, steps) -> exit code.
@@ -93,12 +95,17 @@ def run_pass(
     on_step: Callable[[str], None] = lambda step: None,
 ) -> dict[str, tuple[list[RunStats], float]]:
     """The steps one after the other, their audit rows recorded in one commit at
-    the end ({step: (stats, seconds)}); `on_step` hears which step starts."""
-    audit, results = [], {}
-    for step, body in steps.items():
-        on_step(step)
-        started = time.monotonic()
-        results[step] = (run_step(spark, config, args, step, body, audit), time.monotonic() - started)
+    the end ({step: (stats, seconds)}); `on_step` hears which step starts. The
+    steps hand what they wrote to the next ones (pipeline.steps.handoff)."""
+    audit, results, handoff = [], {}, Handoff()
+    args = argparse.Namespace(**vars(args), handoff=handoff)
+    try:
+        for step, body in steps.items():
+            on_step(step)
+            started = time.monotonic()
+            results[step] = (run_step(spark, config, args, step, body, audit), time.monotonic() - started)
+    finally:
+        handoff.release()
     record_runs(spark, config.meta("pipeline_runs"), audit)
     return results
 
@@ -132,6 +139,7 @@ def run_job(
 
     def start() -> SparkSession:
         session = create_session(f"customer-care-{job}", config, settings(args) if settings else None)
+        plain_interrupts()  # pyspark put its own handler in place
         session.sparkContext.setLogLevel("INFO" if args.verbose else "WARN")
         return session
 
@@ -139,6 +147,8 @@ def run_job(
         nonlocal step
         step = name
 
+    python_logs_to_the_log_file()
+    plain_interrupts()  # from here Ctrl-C is a KeyboardInterrupt, answered below
     try:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake, writes)
@@ -163,6 +173,12 @@ def run_job(
                     run_step(spark, config, args, job, steps[job])
                 else:
                     run_pass(spark, config, args, steps, entering)
+    except KeyboardInterrupt:
+        where = f" during {step}" if step != job else ""
+        print(f"{job}: interrupted{where}: every table keeps its last commit; run it again to go on",
+              file=sys.stderr, flush=True)
+        end_children()
+        return 0 if getattr(args, "continuous", False) else 130  # a continuous run is stopped this way
     except Exception as err:  # one line here, the stack trace in the log
         if args.verbose and not isinstance(err, PipelineError):
             raise

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from pipeline import quality
 from pipeline.lake import incremental, tables
+from pipeline.steps.handoff import SilverWrites
 from pipeline.steps.options import Options
 from pipeline.runtime.audit import QualityError, RunStats
 from pipeline.runtime.faults import crash_point
@@ -95,7 +96,8 @@ def append_quarantine(spark, rejected: DataFrame, quarantine: str) -> None:
     tables.append(rejected.where(F.col("ingest_batch") > (done[WATERMARK] if done else -1)), quarantine)
 
 
-def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
+def write(spark, config, batch: Batch, full_refresh: bool, handed: SilverWrites | None) -> RunStats:
+    """Write the batch; with `handed` (a pass), record there what gold needs of it."""
     dataset, parsed, stats = batch.dataset, batch.parsed, batch.stats
     silver = config.table(f"silver_{dataset.table}")
     quarantine = config.table(f"quarantine_{dataset.table}")
@@ -103,6 +105,8 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
     tables.ensure_table(spark, quarantine, quarantine_rows(parsed.limit(0)).schema)
     if batch.upto is None:
         print(f"silver {dataset.name}: nothing new in {config.table(f'bronze_{dataset.table}')}")
+        if handed is not None:
+            handed.versions[f"silver_{dataset.table}"] = (tables.version(spark, silver),) * 2
         return stats
 
     rejected, rows = quarantine_rows(parsed), dataset.to_silver(valid_records(parsed))
@@ -127,6 +131,12 @@ def write(spark, config, batch: Batch, full_refresh: bool) -> RunStats:
 
     written = incremental.written_since(spark, silver, before)
     stats.rows_written, stats.delta_version = written.rows, written.version
+    if handed is not None:  # the valid rows' orders: those written, and those of duplicates (recomputed alike)
+        handed.versions[f"silver_{dataset.table}"] = (before, written.version or before)
+        if batch.order_ids:
+            handed.order_ids.append(valid_records(parsed).select("order_id"))
+            ranges = [batch.order_ids, *([handed.order_range] if handed.order_range else [])]
+            handed.order_range = (min(low for low, _ in ranges), max(high for _, high in ranges))
     # A valid record not written is a duplicate event, or for orders a record
     # replaced by a later one of the same order in the same run.
     stats.duplicates = stats.rows_read - stats.rows_quarantined - stats.rows_written
@@ -143,6 +153,7 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
     data leaves every table as it was."""
     max_share = options.max_share(config)
     batches, idle = [], {}
+    handed = SilverWrites() if options.handoff else None
     try:
         for dataset in DATASETS:
             bronze, silver = config.table(f"bronze_{dataset.table}"), config.table(f"silver_{dataset.table}")
@@ -151,6 +162,8 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
             else:  # decided from the Delta logs alone: no Spark job
                 print(f"silver {dataset.name}: nothing new in {bronze}")
                 idle[dataset.name] = RunStats(dataset.name)
+                if handed is not None:
+                    handed.versions[f"silver_{dataset.table}"] = (tables.version(spark, silver),) * 2
         stats = {**idle, **{batch.dataset.name: batch.stats for batch in batches}}
         for batch in batches:
             problem = quality.check(
@@ -159,8 +172,10 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
             if problem:
                 raise QualityError(problem, [stats[dataset.name] for dataset in DATASETS])
         for batch in batches:
-            stats[batch.dataset.name] = write(spark, config, batch, options.full_refresh)
+            stats[batch.dataset.name] = write(spark, config, batch, options.full_refresh, handed)
+        if options.handoff:
+            options.handoff.silver = handed
         return [stats[dataset.name] for dataset in DATASETS]
     finally:
-        for batch in batches:
-            batch.parsed.unpersist()
+        for batch in batches:  # in a pass, gold reads the handed order ids from them
+            options.handoff.keep(batch.parsed) if options.handoff else batch.parsed.unpersist()
