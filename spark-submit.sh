@@ -5,26 +5,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
 POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
 S3A_PACKAGE=org.apache.hadoop:hadoop-aws:3.5.0  # s3a://, at pyspark's Hadoop version
-JOBS="all bronze silver gold kpis report optimize sql serve publish export_csv status"
+JOBS=$(awk '!/^#/ && NF {print $1}' "$here/conf/jobs.txt" | paste -sd' ')  # conf/jobs.txt: the one list
 
 usage() {
   cat <<USAGE
 Usage: spark-submit.sh <job> [--lake PATH] [--master URL] [--conf-env local|cluster] [job options]
 
 Jobs:
-  all        bronze, silver, gold and kpis in one Spark application (what 'make run-local' runs);
-             --continuous keeps it running, a cycle whenever files land ('make run-continuous')
-  bronze     ingest new landing files (JSON Lines or arrays, .gz ok) into bronze Delta tables
-  silver     type, validate, deduplicate new bronze rows into silver; bad ones to quarantine
-  gold       build gold.customer_agent_conversations from silver (only the orders that changed)
-  kpis       build gold.customer_care_daily_kpis from gold (only the days that changed)
-  report     write the static HTML report <lake>/reports/index.html from the gold tables
-  optimize   compact small files (OPTIMIZE, Z-order by order_id) and VACUUM (default retention 168 h)
-  sql        Spark's spark-sql shell on the lake's tables by name (-e "SELECT ...", -f file.sql)
-  serve      Thrift JDBC/ODBC (port 10000) and Spark Connect (15002) endpoints on the lake
-  publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
-  export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
-  status     the last runs (_meta/pipeline_runs) and every table's version, rows and last update
+$(awk '!/^#/ && NF {name = $1; $1 = $2 = ""; sub(/^ +/, ""); printf "  %-10s %s\n", name, $0}' "$here/conf/jobs.txt")
 
 Options:
   --lake PATH        lake root: local folder or Hadoop URI (default: conf/<env>.toml)
@@ -46,7 +34,10 @@ the environment (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, ...; docs/operations.md
 Logs: a failed job prints one 'error:' line; Spark's log with stack traces and the
 Python traceback go to <lake>/_meta/logs/<job>-<time>-<pid>.log (logs/ here when
 the lake is not an existing local folder).
-Environment: SPARK_SUBMIT (spark-submit to use), DRIVER_MEMORY (default 2g),
+Ctrl-C: stops a job where it is with one line (exit 130; every table keeps its
+last commit); a continuous run stops after its cycle (exit 0).
+Environment: SPARK_SUBMIT (spark-submit to use; local jobs then start through
+it too, not Python first), DRIVER_MEMORY (default 2g),
 SPARK_SUBMIT_OPTS_EXTRA (more spark-submit options, word-split), S3_JARS=1
 (load the S3 jars whatever the lake), PYSPARK_PYTHON (the executors' Python
 on a cluster; default: the node's), PIPELINE_PACKAGED (set: ship
@@ -59,6 +50,9 @@ case "$1" in
   -h|--help) usage; exit 0 ;;
 esac
 job=$1; shift
+# Ctrl-C before the job's own process takes over (it replaces this script):
+# one line, as the job itself would say it.
+trap 'echo "$job: interrupted before it started" >&2; exit 130' INT
 if ! grep -qw -- "$job" <<<"$JOBS"; then
   echo "spark-submit.sh: error: unknown job '$job' (choose from: $JOBS)" >&2; exit 2
 fi
@@ -81,8 +75,9 @@ done
 # 0: go on; 3: it answered (--help), nothing to run; else a usage error (2).
 if [ -x "$here/.venv/bin/python" ]; then check_python=$here/.venv/bin/python; else check_python=${PYSPARK_DRIVER_PYTHON:-python3}; fi
 checked=0
-PIPELINE_HOME="$here" PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
-  "$check_python" -m pipeline.runtime.check_args "$job" "${job_args[@]}" || checked=$?
+# Helpers run with SIGINT ignored: a Ctrl-C meanwhile is this script's to report, once they are done.
+(trap '' INT; PIPELINE_HOME="$here" PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
+  exec "$check_python" -m pipeline.runtime.check_args "$job" "${job_args[@]}") || checked=$?
 case $checked in 0) ;; 3) exit 0 ;; *) exit "$checked" ;; esac
 
 submit=${SPARK_SUBMIT:-}
@@ -104,7 +99,7 @@ command -v "$submit" >/dev/null || { echo "spark-submit.sh: error: spark-submit 
 # build/pipeline.zip, shipped with --py-files: rebuilt for every run from the
 # code here, except in the container image, which made it at build time.
 if [ -z "${PIPELINE_PACKAGED:-}" ] || [ ! -f "$here/build/pipeline.zip" ]; then
-  "$here/scripts/package.sh"
+  (trap '' INT; exec "$here/scripts/package.sh")
 fi
 
 export PIPELINE_HOME="$here"  # where jobs find conf/ and resolve a relative lake
@@ -157,11 +152,14 @@ case "$master" in
   *) [ "$conf_env_given" = yes ] || job_args+=(--conf-env cluster) ;;
 esac
 
-log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties -Dpipeline.log.file=$PIPELINE_LOG_FILE"
 # spark-submit shows Spark's console progress bar only for shells; show it for
 # jobs too when a person watches (stderr is a terminal), not in Airflow or cron logs.
+# Spark's own log lines reach the terminal from level ERROR (all with --verbose).
 progress=false
-[ -t 2 ] && ! printf '%s\n' "${job_args[@]}" | grep -qx -- --verbose && progress=true
+console_level=error
+if printf '%s\n' "${job_args[@]}" | grep -qx -- --verbose; then console_level=all; elif [ -t 2 ]; then progress=true; fi
+log_conf="-Dlog4j2.configurationFile=file:$here/conf/log4j2.properties -Dpipeline.log.file=$PIPELINE_LOG_FILE"
+log_conf+=" -Dpipeline.console.level=$console_level"
 # Spark's generated code for silver's parsing is one method above HotSpot's 8 kB
 # JIT limit; without this flag it runs interpreted, about twice as slow.
 jvm_flags="-XX:-DontCompileHugeMethods"
@@ -194,21 +192,20 @@ options=(
 if [ "$job" != sql ] || [ ! -t 0 ]; then
   exec 2> >(trap '' INT TERM; exec grep -v --line-buffered -x -F 'WARNING: Using incubator modules: jdk.incubator.vector' >&2)
 fi
+# Local jobs start Python first, and pyspark starts the JVM from these options
+# with SIGINT ignored: Ctrl-C in a terminal, which reaches the whole process
+# group, then stops only the driver, which says so in one line and ends the JVM
+# itself (pipeline/runtime/interrupts.py); under spark-submit the JVM would
+# stop Spark under the driver's feet. The driver's errors reach stderr as they
+# are (spark-submit merges them into stdout). Cluster masters go through
+# spark-submit, which ships the job file to them.
+python_first() {
+  export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+  export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
+  trap '' INT  # inherited by Python until launch.py puts its own handler in place, at once
+  exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/pipeline/runtime/launch.py" "$here/jobs/$job.py" "${job_args[@]}"
+}
 case "$job" in
-  all)
-    if printf '%s\n' "${job_args[@]}" | grep -qx -- --continuous; then
-      # Ctrl-C in a terminal reaches the whole process group. Under spark-submit
-      # the JVM would get it too and stop Spark mid-cycle; started the other way
-      # round, by pyspark from these options, the JVM ignores SIGINT and the
-      # driver ends its cycle, then stops Spark itself.
-      export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-      export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
-      exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/all.py" "${job_args[@]}"
-    fi ;;
-  status)  # plain Python on a local lake (the Delta logs read directly); pyspark starts Spark for another
-    export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-    export PYSPARK_SUBMIT_ARGS="$(printf '%q ' "${options[@]}")pyspark-shell"
-    exec "${PYSPARK_DRIVER_PYTHON:-python3}" "$here/jobs/status.py" "${job_args[@]}" ;;
   sql)  # jobs/sql.py registers the lake's tables, then becomes spark-sql with these options
     export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
     export PIPELINE_SUBMIT="$(printf '%q ' "$submit" "${options[@]}")"
@@ -219,5 +216,10 @@ case "$job" in
     [ "$with_s3" = 1 ] && class_path+=("$here"/.jars-s3/*.jar)
     options+=(--driver-class-path "$(ls "${class_path[@]}" 2>/dev/null | paste -sd:)")
     [ -f "$here/.jars/.complete" ] || options+=(--jars "$here/build/sql-guard.jar") ;;
+  status) python_first ;;  # plain Python on a local lake (the Delta logs read directly); Spark for another
+  *)
+    case "$master" in local*) [ -z "${SPARK_SUBMIT:-}" ] && python_first ;; esac
+    # A continuous run stops on Ctrl-C after its cycle, on any master.
+    if [ "$job" = all ] && printf '%s\n' "${job_args[@]}" | grep -qx -- --continuous; then python_first; fi ;;
 esac
 exec "$submit" "${options[@]}" "$here/jobs/$job.py" "${job_args[@]}"

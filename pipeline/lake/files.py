@@ -132,9 +132,9 @@ def read_with_etag(spark: SparkSession, path: str) -> tuple[str, str] | None:
         stream.close()
 
 
-def delete(spark: SparkSession, path: str) -> None:
+def delete(spark: SparkSession, path: str, recursive: bool = False) -> None:
     hadoop_path, fs = _hadoop_file(spark, path)
-    fs.delete(hadoop_path, False)
+    fs.delete(hadoop_path, recursive)
 
 
 def precondition_failed(err: Py4JJavaError) -> bool:

@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
 from pipeline import PipelineError
-from pipeline.lake.files import file_names, path_exists, read_text
+from pipeline.lake.files import delete, file_names, path_exists, read_text
 
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
 COMMIT_FILE = re.compile(r"(\d{20})\.json")  # _delta_log/<version>.json, one per commit
@@ -44,12 +44,13 @@ def layout(sorted_by: tuple[str, ...], rows_per_file: int) -> dict[str, str]:
 
 
 def exists(spark: SparkSession, path: str) -> bool:
-    """Whether a Delta table is at `path` (any Hadoop file system)."""
-    return path_exists(spark, f"{path}/_delta_log")
+    """Whether a Delta table is at `path` (any Hadoop file system): a Delta log
+    with a commit. A creation cut short (Ctrl-C, kill -9) leaves a log without one."""
+    return bool(commit_versions(spark, path))
 
 
 def require_table(spark: SparkSession, path: str, produced_by: str) -> None:
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not exists(spark, path):
         raise PipelineError(f"no Delta table at {path}: run the {produced_by} job first")
 
 
@@ -104,6 +105,8 @@ def ensure_table(
     """Create an empty Delta table at `path` unless one is there (with its CHECK
     constraints in the same commit); add the columns of `schema` that a table
     made before them lacks (NULL in its rows)."""
+    if not exists(spark, path) and path_exists(spark, f"{path}/_delta_log"):
+        delete(spark, f"{path}/_delta_log", recursive=True)  # cut short: Delta would take it for a table
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partitioned_by:
         builder = builder.partitionedBy(*partitioned_by)

@@ -1,5 +1,6 @@
 """Errors as the one line a job prints, their stack traces in the run's log file."""
 
+import logging
 import os
 import traceback
 from datetime import datetime, timezone
@@ -55,3 +56,13 @@ def append_log(text: str) -> None:
                 out.write(text)
         except OSError:
             pass  # e.g. a full disk: the cycle's own line still reports the outcome
+
+
+def python_logs_to_the_log_file() -> None:
+    """Python's own log records go to the run's log file, not the terminal: py4j
+    logs a traceback for a connection cut by Ctrl-C, through the root logger,
+    which would otherwise print to stderr. A process that set up logging keeps it."""
+    root = logging.getLogger()
+    if not root.handlers:
+        log = os.environ.get("PIPELINE_LOG_FILE")
+        root.addHandler(logging.FileHandler(log, delay=True) if log else logging.NullHandler())
