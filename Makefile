@@ -37,12 +37,14 @@ BASE_IMAGE ?=
 CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 # docker compose with a Docker engine, else podman-compose (from PyPI, in the venv).
 COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(VENV)/bin/podman-compose)
+STEPS := $(shell awk '$$2 == "step" {print $$1}' conf/jobs.txt)  # conf/jobs.txt: the one list of jobs and steps
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local run-continuous bronze silver gold kpis report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous $(STEPS) report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-sample bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
+	@printf "  %-24s %s\n" "$(STEPS)" "run one step on LAKE (the steps of conf/jobs.txt)"
 	@echo "  variables: LAKE=$(LAKE) MASTER=$(MASTER) CONF_ENV=$(CONF_ENV) ORDERS=$(ORDERS) SEED=$(SEED)"
 
 setup: $(INSTALLED) $(JARS) $(CLASS_ARCHIVE)  ## virtual environment, pinned packages, Delta and PostgreSQL JDBC jars, JVM class archive (once)
@@ -77,7 +79,7 @@ run-local: setup  ## bronze, silver, gold and kpis in one Spark application (loc
 run-continuous: setup  ## the same, kept running: a cycle whenever files land in LAKE (INTERVAL=1s; Ctrl-C stops)
 	$(call SUBMIT,all) --continuous --interval $(INTERVAL)
 
-bronze silver gold kpis: setup  ## run one job on LAKE
+$(STEPS): setup
 	$(call SUBMIT,$@)
 
 report: setup  ## static HTML report of the gold tables: LAKE/reports/index.html
@@ -112,8 +114,8 @@ beeline: setup  ## beeline on the JDBC endpoint of make serve; Q="SELECT ..." ru
 status: setup  ## the last LAST runs (default 10) and every table's Delta version, rows, last update and operation (Delta logs read without a JVM)
 	$(call SUBMIT,status) --runs $(LAST)
 
-generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [LAKE=...]
-	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)")
+generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [DAYS=29 or 27-29] [LAKE=...]
+	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DAYS),--days $(DAYS))
 
 test: setup setup-s3 $(CONNECT_CLIENT)  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
 	$(PY) -m pytest
@@ -155,6 +157,9 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 bench: setup $(VENV)/.bench-installed  ## run-local against plain Spark and DuckDB on SIZE (1M) messages, then increments on FRESH_SIZE (2.5M)
 	$(PY) bench/run.py --size $(SIZE) --runs $(RUNS)
 	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))
+
+bench-sample: setup $(VENV)/.bench-installed  ## run-local against plain Spark and DuckDB on the bundled sample (fresh lake, RUNS runs)
+	$(PY) bench/run.py --sample --runs $(RUNS)
 
 bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages, drops of DROP (1%)
 	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))

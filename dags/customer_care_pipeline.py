@@ -7,12 +7,18 @@ from pathlib import Path
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param, chain
 
-# The jobs in the order they run: a new step is one more name here.
-STEPS = ["bronze", "silver", "gold", "kpis"]
-
 # Where this repository is checked out on the Airflow workers: the Airflow
 # Variable `customer_care_repo`, else $CUSTOMER_CARE_REPO, else this file's repo.
 DEFAULT_REPO = os.environ.get("CUSTOMER_CARE_REPO", str(Path(__file__).resolve().parent.parent))
+
+
+def read_steps(jobs_file: Path) -> list[str]:
+    """The pipeline's steps in the order they run, from the repository's one list of jobs."""
+    rows = (line.split() for line in jobs_file.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    return [row[0] for row in rows if row[1] == "step"]
+
+
+STEPS = read_steps(Path(DEFAULT_REPO) / "conf" / "jobs.txt")
 
 # The params' defaults, i.e. what scheduled runs use: a deployment may set them
 # in the Airflow workers' environment (compose.yaml does); a trigger's conf

@@ -117,3 +117,15 @@ def test_a_forbidden_import_is_reported():
         "pipeline.transforms.orders imports pipeline",
         "pipeline.transforms.orders imports pipeline.PipelineError",
     ]
+
+
+def test_jobs_and_steps_are_those_of_conf_jobs_txt():
+    """conf/jobs.txt is the one list (spark-submit.sh, the Makefile and the DAG read it)."""
+    from pipeline.steps import STEPS
+
+    rows = [line.split()[:2] for line in (REPO_ROOT / "conf" / "jobs.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert sorted(name for name, _ in rows) == sorted(p.stem for p in (REPO_ROOT / "jobs").glob("*.py")
+                                                       if p.stem != "__init__")
+    assert [name for name, kind in rows if kind == "step"] == list(STEPS)
+    assert {kind for _, kind in rows} == {"job", "step"}
