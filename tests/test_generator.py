@@ -7,7 +7,7 @@ counts generate() reports are the ones the Spark jobs must reconcile to.
 import gzip
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -205,3 +205,24 @@ def test_cli_reports_bad_arguments_in_one_line(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("wrote ")
     assert main(["--lake", str(tmp_path), "--orders", "3"]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_days_keep_a_drop_to_one_day_of_the_span(tmp_path):
+    """A "today" drop: 200 new orders that start on day 29 (2024-03-14); only
+    late arrivals, sent before a chat's first message, start a day or two earlier."""
+    generate(str(tmp_path), 200, seed=3, days=(29, 29))
+    messages, orders = read_landing(str(tmp_path))
+    silver, _, _ = build_silver_messages(messages)
+    dates = [g["conversation_date"] for g in build_gold(silver, build_silver_orders(orders)[0]).values()]
+    today = date(2024, 3, 14)
+    assert all(today - timedelta(days=2) <= day <= today + timedelta(days=1) for day in dates)
+    assert sum(day == today for day in dates) > 0.9 * len(dates)
+
+
+@pytest.mark.parametrize("days", ["30", "5-3", "x"])
+def test_days_outside_the_span_are_one_error_line(days, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        main(["--lake", str(tmp_path), "--orders", "5", "--days", days])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith("python -m tools.generator: error: ")
+    assert not (tmp_path / "landing").exists()

@@ -18,6 +18,7 @@ AGENTS = range(7_000, 7_400)
 STAGES = ("PLACED", "PICKING", "IN_TRANSIT", "DELIVERED")
 START_US = 1_707_868_800_000_000  # 2024-02-14T00:00Z: the 30 days span Feb 29 and a month end
 DAY_US = 86_400_000_000
+SPAN_DAYS = 30
 
 CUSTOMER_CHAT, CUSTOMER_ONLY, AGENT_CHAT, AGENT_ONLY = range(4)  # conversation shapes
 
@@ -35,8 +36,10 @@ class Conversations:
     order give the same data.
     """
 
-    def __init__(self, orders: int, rng: random.Random, messy: Messy, base: int = ORDER_BASE):
+    def __init__(self, orders: int, rng: random.Random, messy: Messy, base: int = ORDER_BASE,
+                 days: tuple[int, int] = (0, SPAN_DAYS - 1)):
         self.rng, self.messy, self.base = rng, messy, base  # order i has the id base + i
+        self.days = days  # the first and last day of the span on which conversations start
         self.late_chats = []  # (order, customer, device, agent, first instant): late_messages() input
         everyone = rng.sample(range(orders), orders)
         self.shape = bytearray(orders)  # CUSTOMER_CHAT unless set below
@@ -89,7 +92,8 @@ class Conversations:
             other = AGENTS[(agent - AGENTS.start + rng.randrange(1, len(AGENTS))) % len(AGENTS)]
             agents[k:] = [other] * (n - k)
 
-        t = START_US + rng.randrange(30 * DAY_US)
+        first, last = self.days
+        t = START_US + first * DAY_US + rng.randrange((last - first + 1) * DAY_US)
         if i in self.midnight:  # opened minutes before midnight, answered after it
             t += DAY_US - t % DAY_US - rng.randrange(60_000_000, 600_000_000)
         times = []

@@ -37,7 +37,7 @@ import re
 import sys
 import time
 
-from tools.conversations import ORDER_BASE, Conversations, pick
+from tools.conversations import ORDER_BASE, SPAN_DAYS, Conversations, pick
 from tools.messy import BAD_KINDS, BAD_LINES, Messy
 
 MESSAGES_DIR = os.path.join("landing", "customer_agent_messages")
@@ -52,13 +52,15 @@ PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # Spark skips names starting 
 
 def generate(
     lake: str, orders: int, seed: int = 1, files: int | None = None, prefix: str = "generated",
-    first_order: int = 0,
+    first_order: int = 0, days: tuple[int, int] = (0, SPAN_DAYS - 1),
 ) -> dict:
     """Write a synthetic landing data set of `orders` orders into `lake`; return what was written.
 
     `files` is the number of message files (default: one per ~50k messages, at
     least 6). Order ids start at ORDER_BASE + `first_order` (another drop's
-    `orders` and up: new orders; below: more messages for existing ones). Raises ValueError for bad arguments and FileExistsError, before
+    `orders` and up: new orders; below: more messages for existing ones).
+    `days` = (first, last): the days of the 30-day span on which the
+    conversations start, e.g. (29, 29) for a day's new orders. Raises ValueError for bad arguments and FileExistsError, before
     writing anything, when a file of this prefix and seed is already there.
     """
     if orders < 1:
@@ -74,7 +76,9 @@ def generate(
     order_files = 1 + math.ceil(orders / ORDERS_PER_FILE)
     if first_order < 0:
         raise ValueError(f"first_order must be at least 0, got {first_order}")
-    gen = _Generator(lake, orders, seed, prefix, ORDER_BASE + first_order)
+    if not 0 <= days[0] <= days[1] < SPAN_DAYS:
+        raise ValueError(f"days must be within 0-{SPAN_DAYS - 1}, first before last, got {days[0]}-{days[1]}")
+    gen = _Generator(lake, orders, seed, prefix, ORDER_BASE + first_order, days)
     gen.claim(MESSAGES_DIR, files)
     gen.claim(ORDERS_DIR, order_files)
     gen.write_messages(files)
@@ -83,14 +87,14 @@ def generate(
 
 
 class _Generator:
-    def __init__(self, lake: str, orders: int, seed: int, prefix: str, base: int):
+    def __init__(self, lake: str, orders: int, seed: int, prefix: str, base: int, days: tuple[int, int]):
         self.lake, self.n, self.seed, self.prefix = lake, orders, seed, prefix
         self.rng = random.Random(seed)
         self.counts = dict.fromkeys(
             ("message_records", "bad_message_records", "duplicate_message_records",
              "late_message_records", "order_records", "bad_order_records"), 0)
         self.messy = Messy(self.rng)
-        self.chats = Conversations(orders, self.rng, self.messy, base)
+        self.chats = Conversations(orders, self.rng, self.messy, base, days)
         self.base = base
 
     def path(self, folder: str, index: int, ext: str) -> str:
@@ -184,6 +188,15 @@ class _Generator:
         self.write(self.path(ORDERS_DIR, chunks, "jsonl"), lines, array=False)
 
 
+def day_range(text: str) -> tuple[int, int]:
+    """'29' -> (29, 29); '27-29' -> (27, 29)."""
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day or FIRST-LAST, e.g. 29 or 27-29, got {text!r}") from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")  # one line, without the usage block
@@ -207,10 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="generated", help="file name prefix (default: generated)")
     parser.add_argument("--first-order", type=int, default=0,
                         help="number of the first order: another drop's --orders for new orders (default: 0)")
+    parser.add_argument("--days", type=day_range, default=(0, SPAN_DAYS - 1), metavar="FIRST-LAST",
+                        help=f"days of the {SPAN_DAYS}-day span (0-{SPAN_DAYS - 1}, from 2024-02-14) on which the "
+                        "conversations start, e.g. 29 for one day's new orders (default: 0-29)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        s = generate(args.lake, args.orders, args.seed, args.files, args.prefix, args.first_order)
+        s = generate(args.lake, args.orders, args.seed, args.files, args.prefix, args.first_order, args.days)
     except ValueError as err:
         parser.error(str(err))
     except OSError as err:
