@@ -5,7 +5,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 DELTA_PACKAGE=io.delta:delta-spark_4.2_2.13:4.4.0
 POSTGRES_PACKAGE=org.postgresql:postgresql:42.7.14  # JDBC driver of the publish job
 S3A_PACKAGE=org.apache.hadoop:hadoop-aws:3.5.0  # s3a://, at pyspark's Hadoop version
-JOBS="all bronze silver gold kpis report optimize sql serve publish export_csv status"
+JOBS="all bronze silver gold kpis report optimize sql serve publish export_csv forget status"
 
 usage() {
   cat <<USAGE
@@ -24,6 +24,7 @@ Jobs:
   serve      Thrift JDBC/ODBC (port 10000) and Spark Connect (15002) endpoints on the lake
   publish    copy the gold tables to PostgreSQL (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
   export_csv write gold conversations to <lake>/exports/customer_agent_conversations.csv
+  forget     erase customers from every layer, for good: --customer ID[,ID...] (right to erasure)
   status     the last runs (_meta/pipeline_runs) and every table's version, rows and last update
 
 Options:
