@@ -61,6 +61,28 @@ def is_theirs(record: dict, customer: int) -> bool:
     return bool(match) and int(match[1]) == customer
 
 
+def pick_customer(spark, lake) -> int:
+    """A customer with messages in silver and a record in quarantine, the lowest
+    such id: so it is the minimum statistic of some file in the Delta log."""
+    quarantined = {row[0] for row in table(spark, lake, "quarantine_messages")
+                   .select(record_customer_id(F.col("raw"))).collect() if row[0] is not None}
+    silver = table(spark, lake, "silver_messages")
+    return silver.where(F.col("customer_id").isin(list(quarantined))).agg(F.min("customer_id")).first()[0]
+
+
+def assert_gold_and_kpis_without(spark, lake, customer):
+    """Gold equals the reference model run on the landing records without the
+    customer's; the KPIs equal an SQL aggregation of gold."""
+    messages, orders = reference_model.read_landing(str(lake))
+    silver, _, _ = reference_model.build_silver_messages([r for r in messages if not is_theirs(r, customer)])
+    cities, _ = reference_model.build_silver_orders(orders)
+    expected_rows = reference_model.build_gold(silver, cities).values()
+    expected = spark.createDataFrame([tuple(row[c] for c in GOLD_COLUMNS) for row in expected_rows], GOLD_SCHEMA)
+    assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True,
+                       ignore_row_order=True)
+    assert_kpis_equal_sql(spark, lake)
+
+
 @pytest.fixture(scope="module")
 def erased(spark, tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")
@@ -70,12 +92,7 @@ def erased(spark, tmp_path_factory):
     generate(str(lake), orders=30, seed=22, first_order=40, prefix="later")
     run_in_session("all", lake)
     run_in_session("export_csv", lake)
-    # A customer with messages in silver and a record in quarantine, the lowest
-    # id in silver: so it is the minimum statistic of some file in the Delta log.
-    quarantined = {row[0] for row in table(spark, lake, "quarantine_messages")
-                   .select(record_customer_id(F.col("raw"))).collect() if row[0] is not None}
-    silver = table(spark, lake, "silver_messages")
-    customer = silver.where(F.col("customer_id").isin(list(quarantined))).agg(F.min("customer_id")).first()[0]
+    customer = pick_customer(spark, lake)
     others = {"silver_messages": rows(table(spark, lake, "silver_messages").where(f"customer_id != {customer}"))}
     others["quarantine_messages"] = sorted(row.raw for row in table(spark, lake, "quarantine_messages").where(
         ~record_customer_id(F.col("raw")).eqNullSafe(customer)).collect())
@@ -98,15 +115,7 @@ def test_no_parquet_file_log_or_export_under_the_lake_holds_the_customer(erased)
 
 
 def test_gold_and_kpis_equal_the_reference_model_without_the_customer(spark, erased):
-    lake, customer = erased["lake"], erased["customer"]
-    messages, orders = reference_model.read_landing(str(lake))
-    silver, _, _ = reference_model.build_silver_messages([r for r in messages if not is_theirs(r, customer)])
-    cities, _ = reference_model.build_silver_orders(orders)
-    expected_rows = reference_model.build_gold(silver, cities).values()
-    expected = spark.createDataFrame([tuple(row[c] for c in GOLD_COLUMNS) for row in expected_rows], GOLD_SCHEMA)
-    assert_df_equality(table(spark, lake, "gold_conversations"), expected, ignore_nullable=True,
-                       ignore_row_order=True)
-    assert_kpis_equal_sql(spark, lake)
+    assert_gold_and_kpis_without(spark, erased["lake"], erased["customer"])
 
 
 def test_every_other_customers_rows_are_unchanged(spark, erased):
@@ -164,6 +173,24 @@ def test_a_later_drop_of_the_customer_is_dropped_by_bronze_and_counted(spark, er
     assert last.rows_written == 0
     assert holders(lake, customer) == []
     assert table(spark, lake, "gold_conversations").count() == gold_before
+
+
+def test_a_raw_record_is_the_customers_by_its_parsed_id_or_a_broken_records_text(spark):
+    raws = [
+        ('{"customerId": 2101959, "fromId": 7001}', 2101959),
+        ('{"customerId": "2101959.0"}', 2101959),  # an id as silver reads it
+        ('{"fromId": 2101959, "customerId": 12}', 12),  # the id elsewhere is not the customer's
+        ('{"customerId": 21019590}', 21019590),
+        ('{"note": "\\"customerId\\": 2101959", "customerId": null}', None),  # a valid object: parsed only
+        ('{"customerId": 2101959, "orderId": ', 2101959),  # cut short: from the text
+        ('{"customerId": 21019591, "x', 21019591),
+        ('[{"customerId": 2101959}]', 2101959),  # no object: from the text
+        ('{"customerId": "abc", ', None),
+    ]
+    df = spark.createDataFrame([(raw,) for raw, _ in raws], "raw string")
+    actual = df.select("raw", record_customer_id(F.col("raw")).alias("customer"))
+    expected = spark.createDataFrame(raws, "raw string, customer long")
+    assert_df_equality(actual, expected, ignore_nullable=True)
 
 
 def test_an_id_without_records_writes_nothing(spark, erased, capsys):

@@ -23,7 +23,8 @@ def export_conversations(spark: SparkSession, config) -> int:
     tables.require_table(spark, gold, "gold")
     # One snapshot for the file and the count, even if gold changes meanwhile.
     conversations = tables.read(spark, gold, tables.version(spark, gold))
-    write_single_csv(spark, with_iso_timestamps(conversations.select(*GOLD_COLUMNS)), export_path(config), ("order_id",))
+    rows = with_iso_timestamps(conversations.select(*GOLD_COLUMNS))
+    write_single_csv(spark, rows, export_path(config), ("order_id",))
     return conversations.count()
 
 

@@ -180,7 +180,8 @@ def forget_conversations(spark, config, present, ids, orders: list[int]) -> tupl
     in_orders = F.col("order_id").isin(orders)
     conversations = tables.read(spark, gold)
     days = {row[0] for row in conversations.where(in_orders).select("conversation_date").distinct().collect()}
-    messages = tables.read(spark, config.table("silver_messages")).where(in_orders & ~F.col("customer_id").isin(list(ids)))
+    messages = tables.read(spark, config.table("silver_messages"))
+    messages = messages.where(in_orders & ~F.col("customer_id").isin(list(ids)))
     rebuilt = build_conversations(messages, tables.read(spark, config.table("silver_orders")).where(in_orders))
     rebuilt = rebuilt.select(*GOLD_COLUMNS).persist()
     try:
@@ -259,7 +260,8 @@ def run(spark, config, request: Request) -> list[RunStats]:
         kpis_reflected = bool(built) and built[KPI_WATERMARK] == tables.version(spark, present["gold_conversations"])
     if "silver_messages" in present:
         path = present["silver_messages"]
-        rows, version = forget_rows(spark, path, theirs("silver_messages"), carried(spark, path, incremental.BRONZE_BATCH))
+        rows, version = forget_rows(spark, path, theirs("silver_messages"),
+                                    carried(spark, path, incremental.BRONZE_BATCH))
         stats.append(RunStats("silver_messages", dropped_by_rule={ERASED: rows}, delta_version=version))
     days = []
     if "gold_conversations" in present:
