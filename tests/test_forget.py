@@ -13,9 +13,10 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import status
+from jobs import forget as forget_job, status
 from pipeline.lake import erasure, tables
 from pipeline.runtime.config import load_config
+from pipeline.runtime.lock import job_lock
 from pipeline.steps.forget import customer_hash
 from pipeline.transforms.conversations import GOLD_COLUMNS
 from pipeline.transforms.erasure import record_customer_id
@@ -202,3 +203,10 @@ def test_an_id_without_records_writes_nothing(spark, erased, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"forget: no records of customer 17 in {lake}"
     assert (versions(spark, lake), [tables.version(spark, path) for path in meta]) == before
+
+
+def test_forget_waits_for_every_step_it_writes_for(erased, capsys):
+    lake = erased["lake"]
+    with job_lock(str(lake), "gold"):  # a gold run in progress
+        assert forget_job.cli(["--lake", str(lake), "--customer", "17"]) == 1
+    assert capsys.readouterr().err.startswith("gold: error: another gold run is using this lake")
