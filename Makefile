@@ -40,7 +40,7 @@ COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(
 STEPS := $(shell awk '$$2 == "step" {print $$1}' conf/jobs.txt)  # conf/jobs.txt: the one list of jobs and steps
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local run-continuous $(STEPS) report full-refresh optimize publish export-csv sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-sample bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous $(STEPS) report full-refresh optimize publish export-csv forget sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-sample bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ publish: setup  ## copy the gold tables to PostgreSQL (settings from PGHOST, PGP
 
 export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_agent_conversations.csv
 	$(call SUBMIT,export_csv)
+
+forget: setup  ## erase customers from every layer, for good: make forget CUSTOMER=ID[,ID...] (docs/operations.md#right-to-erasure)
+	$(call SUBMIT,forget) --customer "$(CUSTOMER)"
 
 sql: setup  ## Spark's spark-sql shell on LAKE, tables by name; make sql Q="SELECT ..." or F=file.sql runs and exits; HEADER=1 prints column names
 	$(call SUBMIT,sql) -S $(if $(filter 1,$(HEADER)),--hiveconf hive.cli.print.header=true) $(if $(Q),-e "$(Q)") $(if $(F),-f "$(F)")

@@ -27,7 +27,7 @@ TABLE_HEADERS = ("table", "version", "rows", "last update (UTC)", "operation")
 RUN_COLUMNS = (
     "run_id", "finished_at", "started_at", "job", "dataset", "status", "rows_read", "rows_written",
     "rows_quarantined", "duplicates", "delta_version", "duration_seconds", "error", "quarantined_by_rule",
-    "warnings_by_rule",
+    "warnings_by_rule", "dropped_by_rule", "input",
 )
 
 
@@ -51,14 +51,18 @@ def format_table(headers, rows) -> str:
 
 
 def details(run) -> str:
-    """The error of a failed run, else its quarantine reasons and warnings (most first, ties by name)."""
+    """The error of a failed run, else its quarantine reasons, warnings and dropped rows (most first, ties by
+    name); for an erasure (forget) also the hashed ids it erased."""
     if run["error"]:
         return run["error"]
     parts = [
         f"{label}: " + ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        for label, counts in (("quarantined", run["quarantined_by_rule"]), ("warnings", run["warnings_by_rule"]))
+        for label, counts in (("quarantined", run["quarantined_by_rule"]), ("warnings", run["warnings_by_rule"]),
+                              ("dropped", run["dropped_by_rule"]))
         if counts
     ]
+    if run["job"] == "forget" and run["input"]:
+        parts.append(run["input"])
     return "; ".join(parts)
 
 
@@ -93,7 +97,7 @@ def local_last_runs(path: str, count: int) -> list[tuple]:
     result = []
     for row in chosen:
         row = {**row, "quarantined_by_rule": as_map(row["quarantined_by_rule"]),
-               "warnings_by_rule": as_map(row["warnings_by_rule"])}
+               "warnings_by_rule": as_map(row["warnings_by_rule"]), "dropped_by_rule": as_map(row["dropped_by_rule"])}
         seconds = row["duration_seconds"]
         result.append((
             utc(row["finished_at"]), row["job"], row["dataset"], row["status"] or "succeeded", row["rows_read"],
@@ -148,6 +152,8 @@ def last_runs(spark, path: str, count: int) -> list[tuple]:
             column("error").alias("error"),
             column("quarantined_by_rule").alias("quarantined_by_rule"),
             column("warnings_by_rule").alias("warnings_by_rule"),
+            column("dropped_by_rule").alias("dropped_by_rule"),
+            column("input").alias("input"),
         )
         .collect()
     )

@@ -50,3 +50,29 @@ def test_good_arguments_start_nothing(job, tmp_path, capsys):
     # The lake does not exist: a job that went past parsing would fail on it.
     assert arguments.check(job, ["--lake", str(tmp_path / "nowhere")]) == 0
     assert capsys.readouterr() == ("", "")
+
+
+def test_forget_takes_customer_ids(tmp_path, capsys):
+    assert arguments.check("forget", ["--help"]) == arguments.ANSWERED
+    assert "--customer ID[,ID...]" in capsys.readouterr().out
+    assert arguments.check("forget", ["--lake", str(tmp_path), "--customer", "2101959, 2101960,-7"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("", "an empty customer id in ''"), ("12,,13", "an empty customer id in '12,,13'"),
+    ("abc", "not a customer id (a whole number such as 2101959): 'abc'"),
+    ("51.0", "not a customer id (a whole number such as 2101959): '51.0'"),
+    ("12 OR 1=1", "not a customer id (a whole number such as 2101959): '12 OR 1=1'"),
+    ("9223372036854775808", "not a customer id (a whole number such as 2101959): '9223372036854775808'"),
+])
+def test_a_bad_customer_id_is_one_error_line_and_exit_2(value, problem, capsys):
+    assert arguments.check("forget", ["--customer", value]) == 2
+    assert capsys.readouterr().err == (f"spark-submit.sh forget: error: argument --customer: {problem} "
+                                       "(see spark-submit.sh forget --help)\n")
+
+
+def test_forget_needs_a_customer(capsys):
+    assert arguments.check("forget", []) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("spark-submit.sh forget: error: the following arguments are required: --customer")

@@ -39,7 +39,7 @@ def test_help_lists_jobs_and_options():
 def test_unknown_job():
     result = submit("platinum")
     assert result.returncode == 2
-    assert error_lines(result) == ["spark-submit.sh: error: unknown job 'platinum' (choose from: all bronze silver gold kpis report optimize sql serve publish export_csv status)"]
+    assert error_lines(result) == ["spark-submit.sh: error: unknown job 'platinum' (choose from: all bronze silver gold kpis report optimize sql serve publish export_csv forget status)"]
 
 
 def test_missing_lake(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from jobs import publish as publish_job
 from pipeline.outputs import publish
@@ -222,3 +223,17 @@ def test_rerun_and_new_data_leave_exactly_the_gold_rows(spark, tmp_path, pg_env)
     for job in ("bronze", "silver", "gold", "publish"):
         run_in_session(job, lake)
     assert assert_published_equals_gold(spark, lake, pg_env) == 40
+
+
+def test_forget_publishes_gold_again_without_the_customer(spark, tmp_path, pg_env, capsys):
+    lake = build_lake(tmp_path)  # its own lake: forget changes it
+    run_in_session("publish", lake)
+    silver = table(spark, lake, "silver_messages")
+    customer, orders = silver.groupBy("customer_id").agg(F.collect_set("order_id").alias("orders")).orderBy(
+        "customer_id").first()
+    capsys.readouterr()
+    run_in_session("forget", lake, "--customer", str(customer))
+    assert "forget: the PostgreSQL copy published again without them" in capsys.readouterr().out
+    assert assert_published_equals_gold(spark, lake, pg_env) == 30 - len(orders)
+    published = {row[0] for row in query(spark, pg_env, f"SELECT order_id FROM {TABLE}").collect()}
+    assert published.isdisjoint(orders)

@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
 from pipeline import PipelineError
-from pipeline.lake.files import delete, file_names, path_exists, read_text
+from pipeline.lake.files import delete as delete_file, file_names, path_exists, read_text
 
 CONSTRAINT = "delta.constraints."  # table property prefix of CHECK constraints
 COMMIT_FILE = re.compile(r"(\d{20})\.json")  # _delta_log/<version>.json, one per commit
@@ -106,7 +106,7 @@ def ensure_table(
     constraints in the same commit); add the columns of `schema` that a table
     made before them lacks (NULL in its rows)."""
     if not exists(spark, path) and path_exists(spark, f"{path}/_delta_log"):
-        delete(spark, f"{path}/_delta_log", recursive=True)  # cut short: Delta would take it for a table
+        delete_file(spark, f"{path}/_delta_log", recursive=True)  # cut short: Delta would take it for a table
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partitioned_by:
         builder = builder.partitionedBy(*partitioned_by)
@@ -309,3 +309,45 @@ def relayout(spark: SparkSession, path: str) -> dict:
     )
     written = commits(spark, path, before, 1)[0].get("operationMetrics", {})
     return {"numFilesRemoved": int(written.get("numRemovedFiles", 0)), "numFilesAdded": int(written.get("numFiles", 0))}
+
+
+def delete(spark: SparkSession, path: str, condition) -> None:
+    """Delete the rows matching `condition` (a Column or SQL text) in one commit."""
+    DeltaTable.forPath(spark, path).delete(condition)
+
+
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+# Commit, checkpoint, checksum and compacted log files: <version>.<kind>
+LOG_FILE = re.compile(r"(\d{20})\.(json|crc|checkpoint(\.[^/]*)?\.parquet|\d{20}\.compacted\.json)")
+
+
+def purge_removed(spark: SparkSession, path: str) -> None:
+    """Remove from storage every file the current version does not reference:
+    the data files of every older version and all change data feed files
+    (VACUUM with no retention; Delta's check against a retention below 7 days
+    is off for this command only). Deletion vectors are purged first: a row
+    a DELETE only marked deleted would otherwise stay in its file."""
+    if DELETION_VECTOR_FEATURE in table_features(spark, path):
+        spark.sql(f"REORG TABLE delta.`{path}` APPLY (PURGE)")
+    with session_setting(spark, RETENTION_CHECK, "false"):
+        DeltaTable.forPath(spark, path).vacuum(0)
+
+
+def forget_history(spark: SparkSession, path: str, keep_from: int) -> None:
+    """Drop the table's history before version `keep_from`: a checkpoint of the
+    current version is written, then the older commit, checksum and checkpoint
+    files are deleted (their add actions' statistics hold column values, the
+    min and max of each file). Delta's own log cleanup cannot do this: it keeps
+    the logs of the last day whatever the retention. Time travel to an older
+    version fails from then on; the table itself reads as before."""
+    DeltaTable.forPath(spark, path).history(1).collect()  # brings the JVM's view of the log up to date
+    log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    log.checkpoint()
+    latest = version(spark, path)
+    checkpoint = json.loads(read_text(spark, f"{path}/_delta_log/_last_checkpoint"))["version"]
+    if checkpoint != latest:  # never delete the commits a reader still needs
+        raise PipelineError(f"no checkpoint of version {latest} of {path} (found {checkpoint}); history kept")
+    for name in file_names(spark, f"{path}/_delta_log"):
+        match = LOG_FILE.fullmatch(name)
+        if match and int(match[1]) < keep_from:
+            delete_file(spark, f"{path}/_delta_log/{name}")

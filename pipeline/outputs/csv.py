@@ -5,7 +5,27 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import TimestampType
 
 from pipeline import PipelineError
+from pipeline.lake import tables
 from pipeline.lake.files import replace_file
+from pipeline.transforms.conversations import GOLD_COLUMNS
+
+KEY = "gold_conversations"
+
+
+def export_path(config) -> str:
+    """<lake>/exports/customer_agent_conversations.csv"""
+    return f"{config.lake}/exports/{config.table_name(KEY)}.csv"
+
+
+def export_conversations(spark: SparkSession, config) -> int:
+    """Write gold conversations as the CSV export (sorted by order_id); the rows written."""
+    gold = config.table(KEY)
+    tables.require_table(spark, gold, "gold")
+    # One snapshot for the file and the count, even if gold changes meanwhile.
+    conversations = tables.read(spark, gold, tables.version(spark, gold))
+    rows = with_iso_timestamps(conversations.select(*GOLD_COLUMNS))
+    write_single_csv(spark, rows, export_path(config), ("order_id",))
+    return conversations.count()
 
 
 def iso_utc(timestamp: Column) -> Column:

@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import DataType, DecimalType
 
 from pipeline import PipelineError
+from pipeline.lake import tables
 
 DRIVER = "org.postgresql.Driver"
 # Spark type -> column type; timestamps are instants, hence timestamptz.
@@ -210,3 +211,28 @@ def replace_tables(spark: SparkSession, connection: JavaObject, tables: list[str
         raise
     finally:
         connection.setAutoCommit(True)
+
+
+PRIMARY_KEYS = {"gold_conversations": ("order_id",)}
+
+
+def publish_gold(spark: SparkSession, config, settings: Settings) -> dict[str, int]:
+    """Publish every gold table (config key gold_*) that exists: {PostgreSQL table: rows}."""
+    published = {}  # config key -> PostgreSQL table name
+    for key in sorted(k for k in config.tables if k.startswith("gold_")):
+        if tables.exists(spark, config.table(key)):
+            published[key] = config.table_name(key)
+        else:  # e.g. a gold table added to the config whose job has not run yet
+            print(f"publish {key}: no Delta table at {config.table(key)} yet, skipped")
+    if not published:
+        raise PipelineError(f"no gold table in {config.lake}: run the gold job first")
+    with connect(spark, settings) as connection:
+        rows = {
+            name: stage(spark, connection, settings, tables.read(spark, config.table(key)), name,
+                        PRIMARY_KEYS.get(key, ()))
+            for key, name in published.items()
+        }
+        replace_tables(spark, connection, list(rows))
+    for name, count in rows.items():
+        print(f"publish {name}: {count} rows -> PostgreSQL {settings}")
+    return rows

@@ -49,6 +49,21 @@ def duration(text: str) -> float:
     return float(match[1]) * (60 if match[2] == "m" else 1)
 
 
+LONG = range(-(2**63), 2**63)
+
+
+def customer_ids(text: str) -> tuple[int, ...]:
+    """argparse type of --customer: ids separated by commas, each a whole number
+    fitting a 64-bit long as the data contract's ids (51, not "51.0" or "abc")."""
+    parts = [part.strip() for part in text.split(",")]
+    for part in parts:
+        if not part:
+            raise argparse.ArgumentTypeError(f"an empty customer id in {text!r}")
+        if not re.fullmatch(r"-?[0-9]+", part) or int(part) not in LONG:
+            raise argparse.ArgumentTypeError(f"not a customer id (a whole number such as 2101959): {part!r}")
+    return tuple(dict.fromkeys(int(part) for part in parts))
+
+
 def share(text: str) -> float:
     """argparse type of --max-quarantined-share: a number from 0 to 1."""
     value = float(text)  # a ValueError makes argparse report an invalid share value

@@ -16,7 +16,8 @@ AUDIT_SCHEMA = (
     "run_id string, job string, dataset string, started_at timestamp, finished_at timestamp, "
     "rows_read long, rows_written long, rows_quarantined long, duplicates long, "
     "status string, error string, duration_seconds double, input string, "
-    "quarantined_by_rule map<string, long>, warnings_by_rule map<string, long>, delta_version long"
+    "quarantined_by_rule map<string, long>, warnings_by_rule map<string, long>, delta_version long, "
+    "dropped_by_rule map<string, long>"
 )
 
 
@@ -31,12 +32,15 @@ class RunStats:
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)  # reason -> records
     warnings_by_rule: dict[str, int] = field(default_factory=dict)  # warn rule -> rows
     delta_version: int | None = None  # of the table written, when the run wrote it
+    # reason -> records removed, neither stored nor quarantined (erased_customer: bronze's later records of a
+    # forgotten customer; forget's rows deleted per table)
+    dropped_by_rule: dict[str, int] = field(default_factory=dict)
 
     @property
     def idle(self) -> bool:
         """Nothing read, written, quarantined or warned about: a step that found no work."""
         return not (self.rows_read or self.rows_written or self.rows_quarantined or self.warnings_by_rule
-                    or self.delta_version is not None)
+                    or self.dropped_by_rule or self.delta_version is not None)
 
 
 class QualityError(PipelineError):

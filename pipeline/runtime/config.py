@@ -25,8 +25,9 @@ TABLE_KEYS = (
 )
 # Landing folders (<lake>/landing/<dataset>) and the bronze table each feeds.
 LANDING_FEEDS = {"customer_agent_messages": "bronze_messages", "orders": "bronze_orders"}
-# Tables of <lake>/_meta, by name: the audit of every run and bronze's manifest of taken files.
-META_TABLES = ("pipeline_runs", "landed_files")
+# Tables of <lake>/_meta, by name: the audit of every run, bronze's manifest of taken files and the
+# suppression list of erased customers (forget).
+META_TABLES = ("pipeline_runs", "landed_files", "erased_customers")
 # Tables a config may leave out (configs written before they existed).
 TABLE_DEFAULTS = {"quarantine_landing_files": "quarantine/landing_files"}
 # Files in conf/ that are not settings environments.

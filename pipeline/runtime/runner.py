@@ -119,6 +119,7 @@ def run_job(
     settings: Callable[[argparse.Namespace], dict[str, str]] | None = None,
     continuous: ContinuousMode | None = None,
     says_done: bool = True,
+    other_locks: tuple[str, ...] = (),
 ) -> int:
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
@@ -128,7 +129,8 @@ def run_job(
     separate jobs. Read-only jobs pass writes=False: no lock, no audit row.
     `settings` adds Spark settings that depend on the arguments. A job ends
     with `<job>: succeeded in X s` unless `says_done` is off (status, whose
-    answer is its output, and serve). With
+    answer is its output, and serve). `other_locks` names other jobs whose locks the
+    run holds too (forget, which writes every step's tables). With
     `continuous` and --continuous, it runs the steps until a signal stops it,
     their locks held all along."""
     args = parser.parse_args(argv)
@@ -161,7 +163,7 @@ def run_job(
         # ends at once). s3a:// lakes: one lease for the whole run (lock.py).
         with store_lock(spark, config.lake, job, config.lease_seconds) if writes and spark else nullcontext():
             with ExitStack() as locks:
-                for step in steps if writes else ():
+                for step in dict.fromkeys((*steps, *other_locks)) if writes else ():
                     locks.enter_context(job_lock(config.lake, step))
                 step = job
                 spark = spark or start()

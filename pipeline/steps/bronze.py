@@ -19,6 +19,7 @@ from pipeline import PipelineError
 from pipeline.lake import incremental, landing, tables
 from pipeline.lake.files import path_exists
 from pipeline.lake.streams import process_available
+from pipeline.steps.forget import Suppression
 from pipeline.steps.options import Options
 from pipeline.runtime.audit import QualityError, RunStats
 from pipeline.runtime.config import LANDING_FEEDS
@@ -65,6 +66,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
     before = tables.version(spark, table)
     taken_before = landing.taken_files(spark, manifest, dataset)
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
+    suppression = Suppression(spark, config, dataset)  # forgotten customers' later records: dropped, counted
 
     def append(files: list[landing.LandingFile], staged: dict[str, str], batch_id: int) -> None:
         if not files:  # every file set aside: no commit, so bronze's last batch is one with rows
@@ -73,8 +75,10 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             "source_file", "record_index", "raw",
             F.lit(batch_id).cast("long").alias("ingest_batch"), F.current_timestamp().alias("ingested_at"),
         )
+        records = suppression.drop(records, table)
         with incremental.recording(spark, {incremental.BRONZE_BATCH: batch_id}):  # silver compares it with its own
             tables.append_once(records, table, f"bronze-{dataset}", batch_id)
+        suppression.count_written()
 
     def write_batch(listing, batch_id):
         found = listing.select("path", "length", F.unix_millis("modificationTime").alias("modified")).collect()
@@ -123,6 +127,7 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
         dataset, rows_read=new_files, rows_written=written.rows, rows_quarantined=sum(set_aside.values()),
         input=f"{new_files} new files in {folder}", quarantined_by_rule=set_aside, delta_version=written.version,
         warnings_by_rule={"file_changed_after_ingestion": len(changed)} if changed else {},
+        dropped_by_rule=suppression.dropped_by_rule(),
     )
     if changed:
         print(f"bronze {dataset}: warning: {len(changed)} files changed after they were ingested and are not read "
