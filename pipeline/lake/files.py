@@ -116,9 +116,21 @@ def write_if(spark: SparkSession, path: str, content: str, etag: str | None) -> 
     return fs.getFileStatus(hadoop_path).getEtag()
 
 
-def read_with_etag(spark: SparkSession, path: str) -> tuple[str, str] | None:
-    """A small UTF-8 file's content and ETag; None when there is no such file."""
+def read_with_etag(spark: SparkSession, path: str, attempts: int = 5) -> tuple[str, str] | None:
+    """A small UTF-8 file's content and ETag; None when there is no such file.
+    S3A reads with If-Match on the ETag it listed: a file replaced between the
+    two requests fails with 412, so read the new version instead."""
     hadoop_path, fs = _hadoop_file(spark, path)
+    for attempt in range(1, attempts + 1):
+        try:
+            return _read_once(fs, hadoop_path)
+        except Py4JJavaError as err:
+            if attempt == attempts or not precondition_failed(err):
+                raise
+    return None
+
+
+def _read_once(fs, hadoop_path) -> tuple[str, str] | None:
     try:
         etag = fs.getFileStatus(hadoop_path).getEtag()
         stream = fs.open(hadoop_path)

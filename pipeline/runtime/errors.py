@@ -61,8 +61,11 @@ def append_log(text: str) -> None:
 def python_logs_to_the_log_file() -> None:
     """Python's own log records go to the run's log file, not the terminal: py4j
     logs a traceback for a connection cut by Ctrl-C, through the root logger,
-    which would otherwise print to stderr. A process that set up logging keeps it."""
+    which would otherwise print to stderr. A process that set up logging keeps it.
+    A log file that cannot be written (a full disk) is skipped, not reported with
+    a traceback on the terminal."""
     root = logging.getLogger()
     if not root.handlers:
+        logging.raiseExceptions = False
         log = os.environ.get("PIPELINE_LOG_FILE")
         root.addHandler(logging.FileHandler(log, delay=True) if log else logging.NullHandler())
