@@ -99,8 +99,8 @@ publish: setup  ## copy the gold tables to PostgreSQL (settings from PGHOST, PGP
 export-csv: setup  ## gold conversations as one CSV file: LAKE/exports/customer_agent_conversations.csv
 	$(call SUBMIT,export_csv)
 
-forget: setup  ## erase customers from every layer, for good: make forget CUSTOMER=ID[,ID...] (docs/operations.md#right-to-erasure)
-	$(call SUBMIT,forget) --customer "$(CUSTOMER)"
+forget: setup  ## erase customers from every layer, for good: make forget CUSTOMER=ID[,ID...] [REWRITE_LANDING=1] (docs/operations.md#right-to-erasure)
+	$(call SUBMIT,forget) --customer "$(CUSTOMER)" $(if $(filter 1,$(REWRITE_LANDING)),--rewrite-landing)
 
 sql: setup  ## Spark's spark-sql shell on LAKE, tables by name; make sql Q="SELECT ..." or F=file.sql runs and exits; HEADER=1 prints column names
 	$(call SUBMIT,sql) -S $(if $(filter 1,$(HEADER)),--hiveconf hive.cli.print.header=true) $(if $(Q),-e "$(Q)") $(if $(F),-f "$(F)")

@@ -6,7 +6,8 @@ their orders (rebuilt from other customers' messages where there are any) and
 recomputes the KPIs of their days; then removes the older versions' files,
 the change data feed files and the tables' history before the erasure. Their
 salted hashes go on _meta/erased_customers: bronze drops their later records.
-Orders stay. The CSV export is rewritten when there is one; with PostgreSQL
+Orders stay. The landing files that hold their records are listed, or with
+--rewrite-landing rewritten without them. The CSV export is rewritten when there is one; with PostgreSQL
 settings in the environment (PGDATABASE, ...) the gold tables are published
 again, else the PostgreSQL copy must be (make publish). Holds the locks of
 every step: stop continuous mode first.
@@ -29,7 +30,7 @@ LOCKS = (*STEPS, "export_csv", "publish")
 
 
 def main(spark, config, args):
-    stats = forget.run(spark, config, forget.Request(args.customer))
+    stats = forget.run(spark, config, forget.Request(args.customer, args.rewrite_landing))
     if not forget.erased(stats):
         return stats
     target = export_path(config)
@@ -53,6 +54,9 @@ def cli(argv: list[str] | None = None) -> int:
     parser = job_parser("forget", __doc__)
     parser.add_argument("--customer", required=True, type=customer_ids, metavar="ID[,ID...]",
                         help="the customer ids to erase (customerId of the messages)")
+    parser.add_argument("--rewrite-landing", action="store_true",
+                        help="also rewrite the local landing files that hold their records without them (each in "
+                        "its format, same name and modification time); else forget lists those files")
     return run_job("forget", parser, main, argv, other_locks=LOCKS)
 
 

@@ -1,9 +1,11 @@
 """forget (right to erasure) on a generated lake of two drops: afterwards no
-Parquet file, Delta log or export under the lake holds the customer; gold and
+Parquet file, Delta log, export or landing file (--rewrite-landing) under the
+lake holds the customer; gold and
 the KPIs are what the reference model and an SQL aggregation give without
 their records; everyone else's rows are untouched; their later records are
 dropped by bronze and counted; an id without records writes nothing."""
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -14,7 +16,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import forget as forget_job, status
-from pipeline.lake import erasure, tables
+from pipeline.lake import erasure, landing, tables
 from pipeline.runtime.config import load_config
 from pipeline.runtime.lock import job_lock
 from pipeline.steps.forget import customer_hash
@@ -28,16 +30,20 @@ from tools.generator import generate
 pytestmark = pytest.mark.spark
 
 
-def holders(lake: Path, customer: int) -> list[str]:
-    """Every file under the lake (landing aside) whose content holds the id as a
-    number of its own: Parquet files decoded whole (every column, raw included),
-    Delta logs, checksums and exports as text."""
+def holders(lake: Path, customer: int, landing: bool = True) -> list[str]:
+    """Every file under the lake whose content holds the id as a number of its
+    own: Parquet files decoded whole (every column, raw included), Delta logs,
+    checksums, exports and (unless `landing` is off) landing files, gzip
+    decoded, as text."""
     pattern = re.compile(rf"(?<![0-9]){customer}(?![0-9])")
     found = []
     for path in sorted(lake.rglob("*")):
-        if not path.is_file() or "landing" in path.relative_to(lake).parts or path.name.endswith(".crc.crc"):
+        in_landing = "landing" in path.relative_to(lake).parts
+        if not path.is_file() or path.name.endswith(".crc.crc") or (in_landing and not landing):
             continue
-        if path.suffix == ".parquet":
+        if in_landing:
+            text = (gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()).decode()
+        elif path.suffix == ".parquet":
             text = str(pq.read_table(path).to_pylist())
         elif "_delta_log" in path.parts or path.suffix in (".csv", ".json"):
             text = path.read_text(errors="replace")
@@ -97,18 +103,21 @@ def erased(spark, tmp_path_factory):
     others = {"silver_messages": rows(table(spark, lake, "silver_messages").where(f"customer_id != {customer}"))}
     others["quarantine_messages"] = sorted(row.raw for row in table(spark, lake, "quarantine_messages").where(
         ~record_customer_id(F.col("raw")).eqNullSafe(customer)).collect())
+    others["landing"] = [r for r in reference_model.read_landing(str(lake))[0] if not is_theirs(r, customer)]
     before = holders(lake, customer)
     bronze_before = table(spark, lake, "bronze_messages").count()
-    run_in_session("forget", lake, "--customer", str(customer))
+    run_in_session("forget", lake, "--customer", str(customer), "--rewrite-landing")
     return {"lake": lake, "customer": customer, "others": others, "holders_before": before,
             "bronze_before": bronze_before}
 
 
 def test_no_parquet_file_log_or_export_under_the_lake_holds_the_customer(erased):
     lake, customer = erased["lake"], erased["customer"]
-    # The check can fail: before, the tables, their logs and the export held them.
-    assert {"bronze", "silver", "quarantine", "_delta_log"} <= {
+    # The check can fail: before, the tables, their logs and landing files held them.
+    assert {"bronze", "silver", "quarantine", "_delta_log", "landing"} <= {
         part for path in erased["holders_before"] for part in Path(path).parts}
+    landing_formats = {"".join(Path(path).suffixes) for path in erased["holders_before"] if path.startswith("landing")}
+    assert any(suffix.endswith(".gz") for suffix in landing_formats)
     assert holders(lake, customer) == []
     # Their deletes' change data files are gone (silver orders, untouched, keeps its own).
     for folder in ("silver/customer_agent_messages", "gold/customer_agent_conversations"):
@@ -130,6 +139,17 @@ def test_every_other_customers_rows_are_unchanged(spark, erased):
     dropped = {row.dataset: row.dropped_by_rule.get("erased_customer", 0) for row in audit.collect()}
     assert table(spark, lake, "bronze_messages").count() == erased["bronze_before"] - dropped["bronze_messages"]
     assert dropped["bronze_messages"] >= dropped["silver_messages"] > 0 and dropped["quarantine_messages"] > 0
+
+
+def test_the_rewritten_landing_files_keep_every_other_record_and_are_not_taken_again(spark, erased):
+    lake = erased["lake"]
+    assert reference_model.read_landing(str(lake))[0] == erased["others"]["landing"]  # in their order
+    config = load_config("local", str(lake))
+    folder = config.landing("customer_agent_messages")
+    assert landing.waiting_files(spark, folder, config.checkpoint("bronze_messages")) == {}
+    taken = landing.taken_files(spark, config.meta("landed_files"), "customer_agent_messages")
+    assert landing.changed_since_taken(spark, folder, taken) == []
+    assert not list(Path(folder).rglob(".forget-*"))
 
 
 def table_of(spark, lake, relative):
@@ -172,7 +192,7 @@ def test_a_later_drop_of_the_customer_is_dropped_by_bronze_and_counted(spark, er
     last = audit.orderBy(F.desc("finished_at")).first()
     assert last.dropped_by_rule == {"erased_customer": 3}
     assert last.rows_written == 0
-    assert holders(lake, customer) == []
+    assert holders(lake, customer, landing=False) == []  # the drop itself is the producer's to remove
     assert table(spark, lake, "gold_conversations").count() == gold_before
 
 

@@ -16,6 +16,7 @@ from pipeline.runtime.config import REPO_ROOT
 from pipeline.runtime.lock import LEASE
 from tools.generator import generate
 from tests.support.lakes import assert_gold_matches_reference, small_lake_env, submit, table
+from tests.test_forget import assert_gold_and_kpis_without, holders, pick_customer
 
 pytestmark = [pytest.mark.system, pytest.mark.skipif(
     not (REPO_ROOT / ".jars-s3" / ".complete").is_file(),
@@ -188,3 +189,18 @@ def test_missing_credentials_are_one_error_line_and_nothing_is_written(s3, drops
     code, output = run(s3, "all", "nocreds", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
     assert_one_error_line(code, output, "no credentials for s3a://customer-care/nocreds")
     assert s3.keys("nocreds/") == before
+
+
+def test_forget_on_s3_erases_the_customer_and_refuses_to_rewrite_remote_landing(s3, drops, spark, tmp_path):
+    s3.upload(drops[0], "forget")
+    assert_succeeded(*run(s3, "all", "forget"))
+    customer = pick_customer(spark, s3.download("forget", tmp_path / "before"))
+    commits = s3.commits("forget")
+    code, output = run(s3, "forget", "forget", "--customer", str(customer), "--rewrite-landing")
+    assert_one_error_line(code, output, "--rewrite-landing rewrites local landing files only")
+    assert s3.commits("forget") == commits and s3.keys("forget/_meta/erased_customers") == []  # nothing erased
+
+    assert_succeeded(*run(s3, "forget", "forget", "--customer", str(customer)))
+    after = s3.download("forget", tmp_path / "after")
+    assert holders(after, customer, landing=False) == []
+    assert_gold_and_kpis_without(spark, after, customer)

@@ -11,8 +11,11 @@ parser first (json_arrays), so memory never depends on a file's size.
 """
 
 import fnmatch
+import gzip
 import json
+import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import reduce
@@ -247,3 +250,28 @@ def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]
 def _millis(moment: datetime) -> int:
     """Milliseconds since the epoch; a naive time is UTC (Spark's timestamps as pyarrow reads them)."""
     return (moment.replace(tzinfo=moment.tzinfo or timezone.utc) - EPOCH) // timedelta(milliseconds=1)
+
+
+def replace_local_file(path: str, records: Iterable[str], array: bool) -> None:
+    """Replace a local landing file by one of these records (a JSON array or
+    JSON Lines, gzipped for a .gz name), keeping its modification time, so the
+    file stream's checkpoint still sees the file it took; with no record left,
+    remove it. Written beside it under a hidden name, then renamed over it."""
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".forget-{name}.tmp")  # hidden: no reader takes it
+    opener = gzip.open if name.endswith(".gz") else open
+    written = False
+    with opener(temporary, "wt", encoding="utf-8", newline="") as out:
+        for record in records:
+            out.write((",\n" if written else "[\n") if array else "")
+            out.write(record if array else f"{record}\n")
+            written = True
+        if array and written:
+            out.write("\n]\n")
+    if not written:
+        os.remove(temporary)
+        os.remove(path)
+        return
+    modified = os.stat(path).st_mtime_ns
+    os.utime(temporary, ns=(modified, modified))
+    os.replace(temporary, path)

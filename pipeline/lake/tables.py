@@ -316,6 +316,11 @@ def delete(spark: SparkSession, path: str, condition) -> None:
     DeltaTable.forPath(spark, path).delete(condition)
 
 
+def update(spark: SparkSession, path: str, condition, values: dict) -> None:
+    """Set columns ({name: Column}) of the rows matching `condition` in one commit."""
+    DeltaTable.forPath(spark, path).update(condition, values)
+
+
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 # Commit, checkpoint, checksum and compacted log files: <version>.<kind>
 LOG_FILE = re.compile(r"(\d{20})\.(json|crc|checkpoint(\.[^/]*)?\.parquet|\d{20}\.compacted\.json)")

@@ -7,11 +7,8 @@ are ingested. The run fails only when more than the quarantined share allowed
 of at least MIN_FILES_FOR_SHARE new files was set aside.
 """
 
-from functools import reduce
-
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
@@ -20,11 +17,11 @@ from pipeline.lake import incremental, landing, tables
 from pipeline.lake.files import path_exists
 from pipeline.lake.streams import process_available
 from pipeline.steps.forget import Suppression
+from pipeline.steps.landing_records import read_records
 from pipeline.steps.options import Options
 from pipeline.runtime.audit import QualityError, RunStats
 from pipeline.runtime.config import LANDING_FEEDS
 from pipeline.runtime.faults import crash_point
-from pipeline.transforms.landing import number_lines, split_records
 
 BRONZE_SCHEMA = StructType(
     [
@@ -36,20 +33,6 @@ BRONZE_SCHEMA = StructType(
     ]
 )
 MIN_FILES_FOR_SHARE = 20  # 1 bad file of 3 says little about the feed
-
-
-def read_records(spark, files: list[landing.LandingFile], staged: dict[str, str]):
-    """(source_file, record_index, raw) of every record: small files whole, large
-    array files from their staged elements ({path: staged file}), other large
-    files line by line."""
-    whole = [f for f in files if not f.large]
-    large = [f for f in files if f.large and f.path not in staged]
-    parts = [split_records(landing.read_whole(spark, whole))] if whole else []
-    parts += [number_lines(landing.read_lines(spark, large))] if large else []
-    parts += [landing.read_staged(spark, staged)] if staged else []
-    if not parts:
-        return spark.range(0).selectExpr("'' AS source_file", "0 AS record_index", "'' AS raw")
-    return reduce(DataFrame.unionByName, parts)
 
 
 def ingest(spark, config, dataset: str, table_key: str) -> RunStats:

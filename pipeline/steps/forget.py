@@ -11,8 +11,10 @@ object, the id its text holds as `"customerId": <id>`). One run:
    (the orders of their records in silver and bronze) and rebuilds those from
    the messages of others that are left; recomputes the KPIs of the days those
    conversations counted in (all days when the KPIs did not reflect gold);
-3. deletes their records from quarantine, then from bronze: bronze goes last,
-   as the place where a rerun after a crash finds their orders again;
+3. with --rewrite-landing, rewrites the landing files that hold their records
+   without them; deletes their records from quarantine, then from bronze:
+   bronze goes last, as the place where a rerun after a crash finds their
+   orders and files again;
 4. vacuums each of these tables with no retention (the files of older versions
    and every change data feed file go) and drops its history before the
    erasure (the log's file statistics hold column values).
@@ -31,14 +33,16 @@ from pyspark.sql import functions as F
 
 from pipeline import PipelineError
 from pipeline.lake import erasure, incremental, tables
+from pipeline.lake.files import local_path
 from pipeline.runtime.audit import RunStats
 from pipeline.runtime.faults import crash_point
-from pipeline.steps import gold as gold_step, kpis as kpis_step
+from pipeline.steps import gold as gold_step, kpis as kpis_step, landing_records
 from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
 from pipeline.transforms.erasure import record_customer_id, salted_hash
 from pipeline.transforms.kpis import WATERMARK as KPI_WATERMARK, build_daily_kpis
 from pipeline.transforms.records import parse_json_object, to_id
 
+MESSAGES = "customer_agent_messages"  # the landing feed that holds customers' records
 ERASED = "erased_customer"  # the reason of the rows dropped, in the audit
 LIST = "erased_customers"  # <lake>/_meta/erased_customers
 RAW_TABLES = ("bronze_messages", "quarantine_messages")  # raw records: matched by their parsed customerId
@@ -50,6 +54,7 @@ FORGET_OPERATIONS = incremental.NO_DATA_CHANGE | {"DELETE", "REORG"}
 @dataclass(frozen=True)
 class Request:
     customers: tuple[int, ...]
+    rewrite_landing: bool = False  # rewrite the landing files that hold their records without them
 
 
 def customer_hash(salt: str, customer: int) -> str:
@@ -219,6 +224,10 @@ def recompute_kpis(spark, config, present, days: list, reflected: bool) -> RunSt
 
 def run(spark, config, request: Request) -> list[RunStats]:
     ids = request.customers
+    landing_folder = config.landing(MESSAGES)
+    if request.rewrite_landing and local_path(landing_folder) is None:
+        raise PipelineError(f"--rewrite-landing rewrites local landing files only, not {landing_folder}: "
+                            "rewrite the files that forget lists at the source")
     keys = ("bronze_messages", "silver_messages", "quarantine_messages", "gold_conversations", "gold_daily_kpis")
     present = {key: config.table(key) for key in keys if tables.exists(spark, config.table(key))}
     check_gold_reflects_silver(spark, config)
@@ -269,6 +278,12 @@ def run(spark, config, request: Request) -> list[RunStats]:
         stats.append(gold_stats)
     if kpis_reflected is not None:
         stats.append(recompute_kpis(spark, config, present, days, kpis_reflected))
+    rewritten, unreadable = {}, []
+    if request.rewrite_landing and sources:  # before bronze, where a rerun after a crash finds the files again
+        rewritten, unreadable = landing_records.rewrite_without(
+            spark, config, MESSAGES, sources, theirs("bronze_messages")
+        )
+        crash_point("forget.after_landing")
     for key in ("quarantine_messages", "bronze_messages"):  # bronze last: see the module's docstring
         if key in present:
             path = present[key]
@@ -282,11 +297,20 @@ def run(spark, config, request: Request) -> list[RunStats]:
     print(f"forget: {len(erase)} customers erased; rows deleted: {summary}; "
           f"KPIs of {len(days) if kpis_reflected else 'all'} days recomputed; older versions and their "
           f"history removed; later records of theirs will be dropped by bronze ({list_path})")
-    if sources:
-        shown = ", ".join(sources[:10]) + (f" ... ({len(sources)} files)" if len(sources) > 10 else "")
+    if rewritten:
+        print(f"forget: {len(rewritten)} landing files rewritten without their {sum(rewritten.values())} records "
+              f"({landing_folder}; bronze does not take them again)")
+    if unreadable:
+        print(f"forget: landing files that could not be read to rewrite them (remove them at the source): "
+              f"{shown(unreadable)}")
+    elif sources and not request.rewrite_landing:
         print(f"forget: landing files still holding their records (bronze does not read them again; remove or "
-              f"rewrite them at the source): {shown}")
+              f"rewrite them at the source, or give --rewrite-landing next time): {shown(sources)}")
     return stats
+
+
+def shown(paths: list[str]) -> str:
+    return ", ".join(paths[:10]) + (f" ... ({len(paths)} files)" if len(paths) > 10 else "")
 
 
 def erased(stats: Iterable[RunStats]) -> bool:
