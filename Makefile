@@ -21,6 +21,7 @@ SEED ?= 1
 SIZE ?= 1M
 FRESH_SIZE ?= 2.5M
 RUNS ?= 3
+HISTORY_SIZES ?= 1M,20M
 RETAIN_HOURS ?= 168
 LAST ?= 10
 INTERVAL ?= 1s
@@ -40,7 +41,7 @@ COMPOSE ?= $(shell docker info >/dev/null 2>&1 && echo docker compose || echo $(
 STEPS := $(shell awk '$$2 == "step" {print $$1}' conf/jobs.txt)  # conf/jobs.txt: the one list of jobs and steps
 SUBMIT = ./spark-submit.sh $(1) --lake "$(LAKE)" --master "$(MASTER)" $(if $(CONF_ENV),--conf-env $(CONF_ENV))
 
-.PHONY: help setup setup-s3 class-archive package run-local run-continuous $(STEPS) report full-refresh optimize publish export-csv forget sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-sample bench-freshness bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
+.PHONY: help setup setup-s3 class-archive package run-local run-continuous $(STEPS) report full-refresh optimize publish export-csv forget sql serve serve-stop beeline status generate test test-quick test-spark airflow-test airflow-lock bench bench-sample bench-freshness bench-history bench-counts bench-landing clean-lake image airflow-image container-base compose-up compose-down
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -166,6 +167,9 @@ bench-sample: setup $(VENV)/.bench-installed  ## run-local against plain Spark a
 
 bench-freshness: setup $(VENV)/.bench-installed  ## increments per run and in continuous mode on FRESH_SIZE (2.5M) messages, drops of DROP (1%)
 	$(PY) bench/freshness.py --size $(FRESH_SIZE) $(if $(DROP),--drop $(DROP))
+
+bench-history: setup $(VENV)/.bench-installed  ## the same "today" drop (DROP, 24k) per run on lakes of HISTORY_SIZES (1M,20M), gold with and without deletion vectors
+	$(PY) bench/history.py --sizes $(HISTORY_SIZES) $(if $(DROP),--drop $(DROP))
 
 bench-counts: setup  ## Spark jobs and Delta commits per step of a pass: first load, no-op, warm drops (ORDERS=2000)
 	$(PY) bench/counts.py --orders $(if $(filter 1000,$(ORDERS)),2000,$(ORDERS))
