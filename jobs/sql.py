@@ -8,6 +8,8 @@ Options other than the ones below go to spark-sql (spark-sql --help lists them).
 import hashlib
 import os
 import shlex
+import signal
+import subprocess
 import sys
 import tempfile
 
@@ -15,7 +17,7 @@ from pipeline.lake import catalog
 from pipeline.lake.files import local_path
 from pipeline.runtime.arguments import job_parser
 from pipeline.runtime.check_args import checking
-from pipeline.runtime.errors import one_line
+from pipeline.runtime.errors import append_log, condensed_sql_errors, one_line
 from pipeline.runtime.runner import check_lake
 from pipeline.runtime.config import Config, load_config
 from pipeline.runtime.session import create_session, session_settings
@@ -72,8 +74,44 @@ def main(argv: list[str] | None = None) -> int:
     confs = [f"--conf={key}={value}" for key, value in settings.items()]
     if args.verbose:
         confs.append("--verbose")
-    os.execvp(submit[0], [*submit, *confs, "--class", SQL_SHELL, "-i", init, *shell_args])
-    return 0  # not reached
+    command = [*submit, *confs, "--class", SQL_SHELL, "-i", init, *shell_args]
+    if not {"-e", "-f"} & set(shell_args):  # the interactive shell keeps the terminal
+        os.execvp(command[0], command)
+    with open(init, encoding="utf-8") as statements:
+        hidden = sum(1 for _ in statements) if "-S" not in shell_args else None
+    return run_statements(command, hidden)
+
+
+def run_statements(command: list[str], hidden_timings: int | None) -> int:
+    """spark-sql -e/-f as a child: its errors reach the terminal as one line
+    each, their query plans only the log file; the first `hidden_timings`
+    "Time taken" lines (the init file's; None: all, as -S asks) are dropped.
+    Ctrl-C reaches spark-sql (the terminal's process group), which stops; its
+    exit code is ours."""
+    log = os.environ.get("PIPELINE_LOG_FILE")
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # after the start: spark-sql must not inherit it
+    lines = without_timings(logged(child.stderr), hidden_timings)
+    for line in condensed_sql_errors(lines, f" (details: {log})" if log else ""):
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    code = child.wait()
+    return 128 - code if code < 0 else code
+
+
+def logged(lines):
+    for line in lines:
+        append_log(line)
+        yield line
+
+
+def without_timings(lines, hidden: int | None):
+    """The lines without spark-sql's first `hidden` "Time taken: ..." lines (None: without any)."""
+    for line in lines:
+        if line.startswith("Time taken: ") and (hidden is None or hidden > 0):
+            hidden = None if hidden is None else hidden - 1
+            continue
+        yield line
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from itertools import accumulate
+from pathlib import Path
 
 import pytest
 
@@ -56,17 +57,23 @@ def test_spark_sql_runs_a_statement_and_a_file_on_the_tables_by_name(lake, tmp_p
     assert [(day, int(n), int(total)) for day, n, total in rows] == expected_daily_window(lake)
 
 
-def test_make_sql_with_q_and_a_bad_statement_gets_spark_sqls_error_and_exit_1(lake):
+def test_make_sql_with_q_and_a_bad_statement_gets_one_error_line(lake):
     make = ["make", "--no-print-directory", "sql", f"LAKE={lake}"]
     result = subprocess.run([*make, "Q=SELECT count(*) FROM meta.pipeline_runs WHERE status = 'succeeded'"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=small_lake_env())
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout.split()[-1]) >= 4  # bronze, silver, gold and kpis each wrote audit rows
+    assert "Time taken" not in result.stderr, result.stderr  # not for the statements that name the tables
 
     result = subprocess.run([*make, "Q=SELECT nope FROM gold.customer_agent_conversations"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=small_lake_env())
-    assert result.returncode != 0
-    assert "[UNRESOLVED_COLUMN.WITH_SUGGESTION]" in result.stderr
+    assert result.returncode == 2  # make's own, for a recipe that exited 1
+    # Spark's message on one line (besides make's, and the JVM's notice of the tests' JAVA_TOOL_OPTIONS),
+    # its plan in the log
+    [line] = [text for text in result.stderr.strip().splitlines() if not text.startswith(("make: ", "Picked up "))]
+    assert line.startswith("sql: error: [UNRESOLVED_COLUMN.WITH_SUGGESTION]") and "SQLSTATE: 42703" in line, line
+    log = Path(re.search(r"\(details: (.+)\)$", line)[1])
+    assert "Project ['nope]" in log.read_text()
 
 
 def test_sql_on_a_missing_lake_is_one_error_line(tmp_path):

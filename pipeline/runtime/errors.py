@@ -2,7 +2,9 @@
 
 import logging
 import os
+import re
 import traceback
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 
 from py4j.protocol import Py4JJavaError
@@ -69,3 +71,28 @@ def python_logs_to_the_log_file() -> None:
         logging.raiseExceptions = False
         log = os.environ.get("PIPELINE_LOG_FILE")
         root.addHandler(logging.FileHandler(log, delay=True) if log else logging.NullHandler())
+
+
+SPARK_ERROR = re.compile(r"^(\[[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*\]|Error in query:)")  # [TABLE_OR_VIEW_NOT_FOUND] ...
+
+
+def condensed_sql_errors(lines: Iterable[str], details: str = "") -> Iterator[str]:
+    """spark-sql's stderr as the terminal shows it: each Spark error message
+    (from its error class to its SQLSTATE) as one `sql: error:` line ending in
+    `details`, without the query plan or SQL excerpt that follows it; other
+    lines as they are. A message without a SQLSTATE is passed on whole."""
+    message: list[str] = []
+    after_error = False
+    for line in lines:
+        if SPARK_ERROR.match(line):
+            yield from message
+            message, after_error = [line], False
+        elif message:
+            message.append(line)
+        elif not after_error:
+            yield line
+        if message and "SQLSTATE" in line:
+            text = " ".join(part.strip() for part in message if part.strip()).rstrip(";")
+            yield f"sql: error: {text}{details}\n"
+            message, after_error = [], True
+    yield from message
