@@ -68,9 +68,9 @@ def test_make_sql_with_q_and_a_bad_statement_gets_one_error_line(lake):
     result = subprocess.run([*make, "Q=SELECT nope FROM gold.customer_agent_conversations"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=small_lake_env())
     assert result.returncode == 2  # make's own, for a recipe that exited 1
-    # Spark's message on one line (besides make's, and the JVM's notice of the tests' JAVA_TOOL_OPTIONS),
-    # its plan in the log
-    [line] = [text for text in result.stderr.strip().splitlines() if not text.startswith(("make: ", "Picked up "))]
+    # Spark's message on one line, its plan only in the log
+    [line] = [text for text in result.stderr.splitlines() if text.startswith("sql: error:")]
+    assert "Project ['nope]" not in result.stderr and "SQLSTATE" not in result.stderr.replace(line, ""), result.stderr
     assert line.startswith("sql: error: [UNRESOLVED_COLUMN.WITH_SUGGESTION]") and "SQLSTATE: 42703" in line, line
     log = Path(re.search(r"\(details: (.+)\)$", line)[1])
     assert "Project ['nope]" in log.read_text()

@@ -23,6 +23,9 @@ def main() -> None:
         os._exit(0 if "--continuous" in options else 130)
 
     signal.signal(signal.SIGINT, interrupted)
+    if sys.flags.no_site:  # started with -S, so that the handler is in place sooner (see spark-submit.sh)
+        import site
+        site.main()
     sys.argv = [job_file, *options]
     sys.path[0] = os.path.dirname(os.path.abspath(job_file))  # as `python jobs/<job>.py` would have it
     try:
