@@ -5,52 +5,18 @@ tables have names: gold.customer_agent_conversations, silver.orders,
 quarantine.landing_files, meta.pipeline_runs, ... (SHOW TABLES IN gold).
 Options other than the ones below go to spark-sql (spark-sql --help lists them)."""
 
-import hashlib
 import os
 import shlex
-import signal
-import subprocess
 import sys
-import tempfile
 
 from pipeline.lake import catalog
-from pipeline.lake.files import local_path
+from pipeline.outputs import sql_shell
 from pipeline.runtime.arguments import job_parser
 from pipeline.runtime.check_args import checking
-from pipeline.runtime.errors import append_log, condensed_sql_errors, one_line
+from pipeline.runtime.errors import one_line
 from pipeline.runtime.runner import check_lake
-from pipeline.runtime.config import Config, load_config
-from pipeline.runtime.session import create_session, session_settings
-
-SQL_SHELL = "org.apache.spark.sql.hive.thriftserver.SparkSQLCLIDriver"
-
-
-def existing_tables(config: Config, submit: list[str]) -> dict[str, str]:
-    """The lake's tables that exist now. Remote lakes are asked through a short
-    Spark session (Hadoop's file systems live in the JVM)."""
-    tables = config.named_tables()
-    spark = None
-    if local_path(config.lake) is None:
-        os.environ["PYSPARK_SUBMIT_ARGS"] = shlex.join(submit[1:] + ["pyspark-shell"])
-        spark = create_session("customer-care-sql-catalog", config)
-    try:
-        return {name: path for name, path in tables.items() if catalog.is_delta_table(spark, path)}
-    finally:
-        if spark is not None:
-            spark.stop()
-
-
-def write_init_file(config: Config, tables: dict[str, str], folder: str) -> str:
-    """The statements spark-sql runs first (-i): a database per layer, a name per
-    table. One file per lake, replaced whole, so sessions leave none behind."""
-    statements = [catalog.database(name) for name in dict.fromkeys(n.split(".")[0] for n in tables)]
-    statements += [catalog.registration(name, path) for name, path in tables.items()]
-    path = os.path.join(folder, f"init-{hashlib.sha1(config.lake.encode()).hexdigest()[:12]}.sql")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".init-", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write("".join(f"{statement};\n" for statement in statements))
-    os.replace(temporary, path)
-    return path
+from pipeline.runtime.config import load_config
+from pipeline.runtime.session import session_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,51 +33,20 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.conf_env, args.lake)
         check_lake(config.lake, writes=False)
         settings = session_settings(config, catalog.catalog_settings())
-        init = write_init_file(config, existing_tables(config, submit), settings["spark.sql.warehouse.dir"])
+        tables = sql_shell.existing_tables(config, submit)
+        init = sql_shell.write_init_file(config, tables, settings["spark.sql.warehouse.dir"])
     except Exception as err:
         print(f"sql: error: {one_line(err)}", file=sys.stderr)
         return 1
     confs = [f"--conf={key}={value}" for key, value in settings.items()]
     if args.verbose:
         confs.append("--verbose")
-    command = [*submit, *confs, "--class", SQL_SHELL, "-i", init, *shell_args]
+    command = [*submit, *confs, "--class", sql_shell.SQL_SHELL, "-i", init, *shell_args]
     if not {"-e", "-f"} & set(shell_args):  # the interactive shell keeps the terminal
         os.execvp(command[0], command)
     with open(init, encoding="utf-8") as statements:
         hidden = sum(1 for _ in statements) if "-S" not in shell_args else None
-    return run_statements(command, hidden)
-
-
-def run_statements(command: list[str], hidden_timings: int | None) -> int:
-    """spark-sql -e/-f as a child: its errors reach the terminal as one line
-    each, their query plans only the log file; the first `hidden_timings`
-    "Time taken" lines (the init file's; None: all, as -S asks) are dropped.
-    Ctrl-C reaches spark-sql (the terminal's process group), which stops; its
-    exit code is ours."""
-    log = os.environ.get("PIPELINE_LOG_FILE")
-    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # after the start: spark-sql must not inherit it
-    lines = without_timings(logged(child.stderr), hidden_timings)
-    for line in condensed_sql_errors(lines, f" (details: {log})" if log else ""):
-        sys.stderr.write(line)
-        sys.stderr.flush()
-    code = child.wait()
-    return 128 - code if code < 0 else code
-
-
-def logged(lines):
-    for line in lines:
-        append_log(line)
-        yield line
-
-
-def without_timings(lines, hidden: int | None):
-    """The lines without spark-sql's first `hidden` "Time taken: ..." lines (None: without any)."""
-    for line in lines:
-        if line.startswith("Time taken: ") and (hidden is None or hidden > 0):
-            hidden = None if hidden is None else hidden - 1
-            continue
-        yield line
+    return sql_shell.run_statements(command, hidden)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 - pipeline.quality imports only pipeline and pipeline.runtime.config;
 - no module of the pipeline package imports jobs or tools;
 - no job imports another job (the steps live in pipeline.steps, which every job may import);
-- pipeline.steps imports no job and nothing of pipeline.runtime but the audit rows, the crash points and the config.
+- pipeline.steps imports no job and nothing of pipeline.runtime but the audit rows, the crash points and the config;
+- a job is an argument shim: it defines `cli` (its options) and at most `main` (what runs in the session), no
+  other function or class: the logic lives in the package, where it can be imported and tested.
 """
 
 import ast
@@ -78,6 +80,21 @@ def violations(sources: dict[str, str]) -> list[str]:
     return found
 
 
+JOB_FUNCTIONS = {"cli", "main"}
+
+
+def thick_jobs(sources: dict[str, str]) -> list[str]:
+    """`job defines name` for every function or class of a job beyond cli and main."""
+    found = []
+    for module, source in sorted(sources.items()):
+        if module.startswith("jobs."):
+            for node in ast.parse(source).body:
+                defined = isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                if defined and node.name not in JOB_FUNCTIONS:
+                    found.append(f"{module} defines {node.name}")
+    return found
+
+
 def tree_sources() -> dict[str, str]:
     files = [*(REPO_ROOT / "pipeline").rglob("*.py"), *(REPO_ROOT / "jobs").glob("*.py")]
     return {module_name(path): path.read_text() for path in files}
@@ -87,6 +104,16 @@ def test_the_source_tree_keeps_the_import_rule():
     sources = tree_sources()
     assert "pipeline.transforms.messages" in sources and "jobs.gold" in sources
     assert violations(sources) == []
+    assert thick_jobs(sources) == []
+
+
+def test_a_job_with_logic_of_its_own_is_reported():
+    jobs = {
+        "jobs.status": "def cli(argv):\n    pass\ndef main(spark, config, args):\n    pass\n",
+        "jobs.sql": "def cli(argv):\n    pass\ndef without_timings(lines):\n    pass\nclass Shell:\n    pass\n",
+        "pipeline.outputs.sql_shell": "def without_timings(lines):\n    pass\n",
+    }
+    assert thick_jobs(jobs) == ["jobs.sql defines without_timings", "jobs.sql defines Shell"]
 
 
 def test_a_forbidden_import_is_reported():

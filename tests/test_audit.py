@@ -14,7 +14,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import gold, silver, status
+from jobs import gold, silver
 from pipeline import quality
 from pipeline.steps import gold as gold_step
 from pipeline.runtime.audit import AUDIT_SCHEMA, audit_rows

@@ -15,7 +15,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import forget as forget_job, status
+from jobs import forget as forget_job
+from pipeline.outputs import status
 from pipeline.lake import erasure, landing, tables
 from pipeline.runtime.config import load_config
 from pipeline.runtime.lock import job_lock

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from jobs import serve
+from jobs import serve as serve_job
 from pipeline import PipelineError
+from pipeline.outputs import serve
 from pipeline.runtime.config import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -78,7 +79,7 @@ def test_both_variables_are_enough_for_another_address(no_credentials, monkeypat
 
 def test_help_says_what_allow_writes_means(capsys):
     with pytest.raises(SystemExit):
-        serve.cli(["--help"])
+        serve_job.cli(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "their own code (UDFs, jars, artifacts, scripts) running as this server's user" in text
     assert "--auth FILE" in text

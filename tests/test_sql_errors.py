@@ -3,7 +3,7 @@ query plan; the timings of the statements that name the tables dropped."""
 
 import pytest
 
-from jobs.sql import without_timings
+from pipeline.outputs.sql_shell import without_timings
 from pipeline.runtime.errors import condensed_sql_errors
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,7 @@
 """The command-line options every job shares, and the argparse types of the others."""
 
 import argparse
+import ipaddress
 import re
 
 from pipeline.runtime.config import is_share
@@ -39,6 +40,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value
+
+
+def ip_address(text: str) -> str:
+    """argparse type: an IP address."""
+    ipaddress.ip_address(text)  # a ValueError makes argparse report an invalid value
+    return text
 
 
 def duration(text: str) -> float:
