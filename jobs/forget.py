@@ -57,7 +57,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--rewrite-landing", action="store_true",
                         help="also rewrite the local landing files that hold their records without them (each in "
                         "its format, same name and modification time); else forget lists those files")
-    return run_job("forget", parser, main, argv, other_locks=LOCKS)
+    return run_job("forget", parser, main, argv, other_locks=LOCKS,
+                   refuse=lambda config, args: forget.refuse_remote_rewrite(config, args.rewrite_landing))
 
 
 if __name__ == "__main__":

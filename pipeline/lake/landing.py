@@ -29,7 +29,7 @@ from pipeline import root_cause
 from pipeline.lake import delta_log, json_arrays
 from pipeline.lake.files import local_path, path_exists
 from pipeline.lake.streams import files_taken
-from pipeline.lake.tables import read
+from pipeline.lake.tables import read, update
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -250,6 +250,27 @@ def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]
 def _millis(moment: datetime) -> int:
     """Milliseconds since the epoch; a naive time is UTC (Spark's timestamps as pyarrow reads them)."""
     return (moment.replace(tzinfo=moment.tzinfo or timezone.utc) - EPOCH) // timedelta(milliseconds=1)
+
+
+def local_landing_file(spark: SparkSession, source_file: str) -> LandingFile | None:
+    """The local landing file bronze recorded as `source_file` (a file: URI),
+    named as the file stream names it, with its size now; None when it is gone."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(spark._jvm.java.net.URI(source_file)).toString()
+    file = local_path(path)
+    return LandingFile(path, os.path.getsize(file)) if os.path.isfile(file) else None
+
+
+def local_size(file: LandingFile) -> int | None:
+    """The size of a local landing file now; None when it is gone."""
+    path = local_path(file.path)
+    return os.path.getsize(path) if os.path.isfile(path) else None
+
+
+def set_taken_sizes(spark: SparkSession, manifest: str, dataset: str, sizes: dict[str, int]) -> None:
+    """Set the sizes of files in the record of files taken ({path: size}) in one commit."""
+    size_of = F.create_map(*[F.lit(value) for item in sorted(sizes.items()) for value in item])
+    condition = (F.col("dataset") == dataset) & F.col("path").isin(list(sizes))
+    update(spark, manifest, condition, {"size": size_of[F.col("path")].cast("long")})
 
 
 def replace_local_file(path: str, records: Iterable[str], array: bool) -> None:

@@ -120,6 +120,7 @@ def run_job(
     continuous: ContinuousMode | None = None,
     says_done: bool = True,
     other_locks: tuple[str, ...] = (),
+    refuse: Callable[[Config, argparse.Namespace], None] | None = None,
 ) -> int:
     """Parse arguments and run `body` in one session; errors become one line and exit 1.
 
@@ -130,7 +131,8 @@ def run_job(
     `settings` adds Spark settings that depend on the arguments. A job ends
     with `<job>: succeeded in X s` unless `says_done` is off (status, whose
     answer is its output, and serve). `other_locks` names other jobs whose locks the
-    run holds too (forget, which writes every step's tables). With
+    run holds too (forget, which writes every step's tables). `refuse` raises
+    a PipelineError for arguments this lake cannot take, before Spark starts. With
     `continuous` and --continuous, it runs the steps until a signal stops it,
     their locks held all along."""
     args = parser.parse_args(argv)
@@ -153,6 +155,8 @@ def run_job(
     plain_interrupts()  # from here Ctrl-C is a KeyboardInterrupt, answered below
     try:
         config = load_config(args.conf_env, args.lake)
+        if refuse:
+            refuse(config, args)
         check_lake(config.lake, writes)
         spark = None
         if local_path(config.lake) is None:

@@ -222,12 +222,16 @@ def recompute_kpis(spark, config, present, days: list, reflected: bool) -> RunSt
     return RunStats("gold_daily_kpis", rows_written=stats.rows_written, delta_version=version)
 
 
-def run(spark, config, request: Request) -> list[RunStats]:
-    ids = request.customers
+def refuse_remote_rewrite(config, rewrite_landing: bool) -> None:
     landing_folder = config.landing(MESSAGES)
-    if request.rewrite_landing and local_path(landing_folder) is None:
+    if rewrite_landing and local_path(landing_folder) is None:
         raise PipelineError(f"--rewrite-landing rewrites local landing files only, not {landing_folder}: "
                             "rewrite the files that forget lists at the source")
+
+
+def run(spark, config, request: Request) -> list[RunStats]:
+    ids = request.customers
+    refuse_remote_rewrite(config, request.rewrite_landing)
     keys = ("bronze_messages", "silver_messages", "quarantine_messages", "gold_conversations", "gold_daily_kpis")
     present = {key: config.table(key) for key in keys if tables.exists(spark, config.table(key))}
     check_gold_reflects_silver(spark, config)
@@ -299,7 +303,7 @@ def run(spark, config, request: Request) -> list[RunStats]:
           f"history removed; later records of theirs will be dropped by bronze ({list_path})")
     if rewritten:
         print(f"forget: {len(rewritten)} landing files rewritten without their {sum(rewritten.values())} records "
-              f"({landing_folder}; bronze does not take them again)")
+              f"({config.landing(MESSAGES)}; bronze does not take them again)")
     if unreadable:
         print(f"forget: landing files that could not be read to rewrite them (remove them at the source): "
               f"{shown(unreadable)}")

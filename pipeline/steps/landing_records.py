@@ -1,13 +1,13 @@
 """The records of landing files as bronze reads them, and a landing file
 rewritten without some of them (forget --rewrite-landing)."""
 
-import os
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from pipeline.lake import landing, tables
+from pipeline.lake import landing
+from pipeline.lake.files import local_path
 from pipeline.transforms.landing import number_lines, split_records
 
 
@@ -28,20 +28,19 @@ def read_records(spark, files: list[landing.LandingFile], staged: dict[str, str]
 def rewrite_without(spark, config, dataset: str, paths: list[str], theirs: Column) -> tuple[dict[str, int], list[str]]:
     """Rewrite the local landing files `paths` (as bronze names them) without the
     records that match `theirs`, each file in its own format; then set their
-    sizes in the record of files taken, so bronze sees no file changed after it
-    took it. Returns {path: records removed} of the files rewritten (a file left
-    with no record is removed) and the files that can no longer be read as
-    bronze read them (left as they are). A file already without such records is
-    left as it is: a rerun after a crash redoes only what is left."""
+    sizes in the record of files taken (one commit), so bronze sees no file
+    changed after it took it. Returns {path: records removed} of the files
+    rewritten (a file left with no record is removed) and the files that can no
+    longer be read as bronze read them (left as they are). A file already
+    without such records is left as it is: a rerun after a crash redoes only
+    what is left, and sets the sizes the crash left unset."""
     manifest = config.meta("landed_files")
     taken = landing.taken_files(spark, manifest, dataset)
-    removed, unreadable = {}, []
+    removed, unreadable, sizes = {}, [], {}
     for number, source_file in enumerate(paths):
-        hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(spark._jvm.java.net.URI(source_file))
-        path, file = hadoop_path.toString(), hadoop_path.toUri().getPath()  # as the stream and the OS name it
-        if not os.path.isfile(file):  # removed at the source already
+        source = landing.local_landing_file(spark, source_file)
+        if source is None:  # removed at the source already
             continue
-        source = landing.LandingFile(path, os.path.getsize(file))
         staging = config.meta(f"staging/forget-{number}")
         staged, problems = landing.stage_large_arrays(spark, [source], staging)
         try:
@@ -55,14 +54,16 @@ def rewrite_without(spark, config, dataset: str, paths: list[str], theirs: Colum
                 if count:
                     kept = records.where(~F.col("theirs")).orderBy("record_index").select("raw")
                     array = landing.first_character(spark, source) == "["
-                    landing.replace_local_file(file, (row.raw for row in kept.toLocalIterator()), array)
+                    rows = (row.raw for row in kept.toLocalIterator())
+                    landing.replace_local_file(local_path(source.path), rows, array)
                     removed[source_file] = count
             finally:
                 records.unpersist()
         finally:
             landing.remove(spark, staging)
-        size = os.path.getsize(file) if os.path.isfile(file) else None
-        if size is not None and path in taken and taken[path][0] != size:
-            condition = (F.col("dataset") == dataset) & (F.col("path") == path)
-            tables.update(spark, manifest, condition, {"size": F.lit(size).cast("long")})
+        size = landing.local_size(source)
+        if size is not None and source.path in taken and taken[source.path][0] != size:
+            sizes[source.path] = size
+    if sizes:
+        landing.set_taken_sizes(spark, manifest, dataset, sizes)
     return removed, unreadable
