@@ -11,7 +11,6 @@ and Airflow's image from airflow/Dockerfile on the first (AIRFLOW_IMAGE).
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import pytest
 from pipeline.runtime.config import REPO_ROOT
 from tests.support import containers, reference_model
 from tests.support.containers import podman
+from tests.support.ports import free_port
 
 COMPOSE = Path(sys.executable).parent / "podman-compose"
 pytestmark = [
@@ -82,12 +82,6 @@ def stack(container_image, tmp_path_factory):
         down = compose(project, env, "down", "-v")
         assert down.returncode == 0, down.stderr[-3000:]
         assert project_objects(project) == []
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_pipeline_service_succeeds(stack):
