@@ -122,7 +122,7 @@ generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIR
 	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DAYS),--days $(DAYS))
 
 test: setup setup-s3 $(CONNECT_CLIENT)  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 	$(MAKE) airflow-test
 
 # The tiers are pytest markers (pyproject.toml): unit, spark, e2e, system.

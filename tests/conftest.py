@@ -2,6 +2,7 @@
 the tiers every test belongs to, and their times at the end of a run."""
 
 import os
+import shutil
 import time
 from collections import defaultdict
 
@@ -9,7 +10,8 @@ import pytest
 
 from pipeline.runtime.config import load_config
 from pipeline.runtime.session import create_session, local_delta_jars
-from tests.support.lakes import JOB_TIME_ZONE
+from tests.support.lakes import JOB_TIME_ZONE, run_in_session
+from tools.generator import generate
 
 
 # PySpark converts naive Python datetimes with the process's zone; pin it so
@@ -81,6 +83,40 @@ def delta_session_first(request):
     another having asked for `spark` first."""
     if any(item.get_closest_marker("unit") is None for item in request.session.items):
         request.getfixturevalue("spark")
+
+
+@pytest.fixture(scope="session")
+def _drops_lake(spark, tmp_path_factory):
+    """(lake, pristine copy): 60 orders, then a drop with late messages for 20
+    of them and 20 new orders, the `all` pass after each (gold's second write
+    is a MERGE that updates conversations). Built once per session."""
+    lake = tmp_path_factory.mktemp("drops") / "lake"
+    generate(str(lake), orders=60, seed=5)
+    run_in_session("all", lake)
+    generate(str(lake), orders=20, seed=6, prefix="late", first_order=40)
+    generate(str(lake), orders=20, seed=7, prefix="new", first_order=60)
+    run_in_session("all", lake)
+    pristine = tmp_path_factory.mktemp("drops-pristine") / "lake"
+    shutil.copytree(lake, pristine)
+    return lake, pristine
+
+
+@pytest.fixture(scope="session")
+def drops_lake(_drops_lake):
+    """The session's generated two-drop lake, to read only (by jobs too)."""
+    return _drops_lake[0]
+
+
+@pytest.fixture
+def drops_lake_to_write(spark, _drops_lake):
+    """The session's two-drop lake for a test that writes; put back as it was
+    afterwards. In place, not a copy elsewhere: bronze knows the landing files
+    by their paths and would take a copy's files again."""
+    lake, pristine = _drops_lake
+    yield lake
+    shutil.rmtree(lake)
+    shutil.copytree(pristine, lake)
+    spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no snapshot of the replaced tables
 
 
 @pytest.fixture(scope="session")

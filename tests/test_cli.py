@@ -98,8 +98,10 @@ def processes_of(lake: Path) -> list[str]:
 
 @pytest.mark.parametrize("moment", ["while Python starts", "while the JVM starts", "during a step"])
 def test_ctrl_c_at_any_moment_is_one_line_exit_130_and_no_process_left(spark, tmp_path, moment):
-    """Ctrl-C in a terminal: SIGINT to the whole process group. Then a rerun
-    finishes the work: every table kept its last commit."""
+    """Ctrl-C in a terminal: SIGINT to the whole process group. After one
+    during a step, a rerun finishes the work: every table kept its last commit
+    (before a step nothing is written, and the locks are flocks, gone with the
+    processes)."""
     lake = tmp_path / "lake"
     shutil.copytree(REPO_ROOT / "datalake" / "landing", lake / "landing")
     (lake / "_meta" / "logs").mkdir(parents=True)
@@ -131,5 +133,6 @@ def test_ctrl_c_at_any_moment_is_one_line_exit_130_and_no_process_left(spark, tm
     while processes_of(lake) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_of(lake) == []
-    run_in_session("all", lake)
-    assert_gold_matches_reference(spark, lake)
+    if moment == "during a step":
+        run_in_session("all", lake)
+        assert_gold_matches_reference(spark, lake)

@@ -9,15 +9,12 @@ import pytest
 
 from tests.support.lakes import run_in_session, submit, versions
 from tests.test_forget import assert_gold_and_kpis_without, holders, pick_customer
-from tools.generator import generate
 
 pytestmark = pytest.mark.e2e
 
 
-def test_forget_killed_midway_then_run_again_erases_the_customer(spark, tmp_path):
-    lake = tmp_path / "lake"
-    generate(str(lake), orders=30, seed=31)
-    run_in_session("all", lake)
+def test_forget_killed_midway_then_run_again_erases_the_customer(spark, drops_lake_to_write):
+    lake = drops_lake_to_write
     customer = pick_customer(spark, lake)
     point = "forget.after_landing"  # silver, gold, KPIs and landing done; quarantine and bronze not yet
     result = submit("forget", "--lake", str(lake), "--customer", str(customer), "--rewrite-landing",

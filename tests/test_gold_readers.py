@@ -4,7 +4,6 @@ deletion vector setting does what the docs say, both ways."""
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import deltalake
@@ -37,17 +36,10 @@ def run_steps(lake, steps=STEPS):
         run_in_session(step, lake)
 
 
-@pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory):
-    """60 orders, then a drop with late messages for 20 of them and 20 new
-    orders: gold's second write is a MERGE that updates conversations."""
-    lake = tmp_path_factory.mktemp("readers")
-    generate(str(lake), orders=60, seed=5)
-    run_steps(lake)
-    generate(str(lake), orders=20, seed=6, prefix="late", first_order=40)
-    generate(str(lake), orders=20, seed=7, prefix="new", first_order=60)
-    run_steps(lake)
-    return lake
+@pytest.fixture
+def lake(drops_lake):
+    """conftest's two-drop lake: gold's second write is a MERGE that updates conversations."""
+    return drops_lake
 
 
 def gold_path(lake) -> str:
@@ -115,9 +107,8 @@ def test_every_table_stays_at_reader_version_1_with_only_the_features_it_needs(l
             assert (found["minWriterVersion"], found.get("writerFeatures")) == (2, None), key
 
 
-def test_deletion_vectors_on_by_setting_then_dropped_when_it_is_off_again(spark, lake, tmp_path, monkeypatch):
-    copy = tmp_path / "lake"
-    shutil.copytree(lake, copy)
+def test_deletion_vectors_on_by_setting_then_dropped_when_it_is_off_again(spark, drops_lake_to_write, monkeypatch):
+    copy = drops_lake_to_write
     gold = gold_path(copy)
     schema, before = spark_rows(spark, gold)
     with_vectors = lambda env, lake: dataclasses.replace(load_config(env, lake), gold_deletion_vectors=True)

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from tools.generator import generate
 from tests.support.lakes import run_in_session, table
 import pytest
 
@@ -19,14 +18,8 @@ def data_files(path: Path) -> set[str]:
     return {str(f.relative_to(path)) for f in path.rglob("*.parquet")}
 
 
-def test_optimize_and_vacuum_keep_the_content_and_delete_only_unreferenced_files(spark, tmp_path):
-    lake = tmp_path
-    generate(str(lake), orders=30, seed=4)
-    for job in ("bronze", "silver", "gold", "kpis"):
-        run_in_session(job, lake)
-    generate(str(lake), orders=30, seed=5, prefix="more")  # a second drop: more small files
-    for job in ("bronze", "silver", "gold", "kpis"):
-        run_in_session(job, lake)
+def test_optimize_and_vacuum_keep_the_content_and_delete_only_unreferenced_files(spark, drops_lake_to_write):
+    lake = drops_lake_to_write  # two drops: small files to compact
     before = content(spark, lake)
     bronze = lake / "bronze" / "customer_agent_messages"
     files_before = data_files(bronze)

@@ -7,7 +7,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from datetime import date
@@ -22,6 +21,7 @@ from pipeline.outputs import publish
 from pipeline.runtime.config import load_config
 from tools.generator import generate
 from tests.support.lakes import run_in_session, submit, table
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.system
 
@@ -37,12 +37,6 @@ def server_binaries() -> Path:
         pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: install them with "
                     "'apt-get install -y postgresql' (.ci/run does this)")
     return Path(initdb).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run(command, log: Path | None = None):
@@ -212,21 +206,21 @@ def test_wrong_password_through_spark_submit_is_one_line_and_exit_1(lake, postgr
     assert "Traceback" not in output and "Exception" not in output
 
 
-def test_rerun_and_new_data_leave_exactly_the_gold_rows(spark, tmp_path, pg_env):
-    lake = build_lake(tmp_path)  # its own lake: this test adds data
+def test_rerun_and_new_data_leave_exactly_the_gold_rows(spark, drops_lake_to_write, pg_env):
+    lake = drops_lake_to_write  # 80 orders; this test adds data
     run_in_session("publish", lake)
     run_in_session("publish", lake)  # a rerun replaces, never appends
-    assert assert_published_equals_gold(spark, lake, pg_env) == 30
+    assert assert_published_equals_gold(spark, lake, pg_env) == 80
 
-    # More orders and late messages for the existing ones (order ids do not depend on the seed).
-    generate(str(lake), orders=40, seed=6, prefix="more")
+    # Late messages for orders 75-79 and new orders 80-89 (order ids do not depend on the seed).
+    generate(str(lake), orders=15, seed=8, prefix="more", first_order=75)
     for job in ("bronze", "silver", "gold", "publish"):
         run_in_session(job, lake)
-    assert assert_published_equals_gold(spark, lake, pg_env) == 40
+    assert assert_published_equals_gold(spark, lake, pg_env) == 90
 
 
-def test_forget_publishes_gold_again_without_the_customer(spark, tmp_path, pg_env, capsys):
-    lake = build_lake(tmp_path)  # its own lake: forget changes it
+def test_forget_publishes_gold_again_without_the_customer(spark, drops_lake_to_write, pg_env, capsys):
+    lake = drops_lake_to_write  # 80 orders; forget changes it
     run_in_session("publish", lake)
     silver = table(spark, lake, "silver_messages")
     customer, orders = silver.groupBy("customer_id").agg(F.collect_set("order_id").alias("orders")).orderBy(
@@ -234,6 +228,6 @@ def test_forget_publishes_gold_again_without_the_customer(spark, tmp_path, pg_en
     capsys.readouterr()
     run_in_session("forget", lake, "--customer", str(customer))
     assert "forget: the PostgreSQL copy published again without them" in capsys.readouterr().out
-    assert assert_published_equals_gold(spark, lake, pg_env) == 30 - len(orders)
+    assert assert_published_equals_gold(spark, lake, pg_env) == 80 - len(orders)
     published = {row[0] for row in query(spark, pg_env, f"SELECT order_id FROM {TABLE}").collect()}
     assert published.isdisjoint(orders)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from jobs.serve import PASSWORD_VARIABLE, TOKEN_VARIABLE
+from pipeline.outputs.serve import PASSWORD_VARIABLE, TOKEN_VARIABLE
 from pipeline.runtime.config import REPO_ROOT
 from tests.support import reference_model
 from tests.support.lakes import run_job, run_pipeline, small_lake_env, table
+from tests.support.ports import free_port
 from tools.generator import generate
 
 pytestmark = pytest.mark.e2e
@@ -38,11 +39,8 @@ def expected_daily_window(lake):
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    lake = tmp_path_factory.mktemp("lake")
-    generate(str(lake), orders=60, seed=23)
-    run_pipeline(lake)
-    return lake
+def lake(drops_lake):
+    return drops_lake  # conftest's, built once: read-only endpoints and read-only statements
 
 
 def test_spark_sql_runs_a_statement_and_a_file_on_the_tables_by_name(lake, tmp_path):
@@ -81,12 +79,6 @@ def test_sql_on_a_missing_lake_is_one_error_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"sql: error: lake folder not found: {tmp_path / 'nowhere'}"]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def listening(port):

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from jobs import status
+from pipeline.outputs import status
 from pipeline.lake import delta_log
 from pipeline.runtime import runner
 from pipeline.runtime.config import load_config
@@ -16,15 +16,13 @@ from tools import generator
 pytestmark = pytest.mark.spark
 
 
-def test_status_without_spark_equals_spark(spark, tmp_path, capsys, monkeypatch):
+def test_status_without_spark_equals_spark(spark, drops_lake_to_write, capsys, monkeypatch):
     # Gold with deletion vectors (a setting, off by default), so that status must subtract them.
     monkeypatch.setattr(runner, "load_config", lambda env, lake: dataclasses.replace(
         load_config(env, lake), gold_deletion_vectors=True))
-    lake = tmp_path / "lake"
-    generator.main(["--lake", str(lake), "--orders", "120", "--seed", "1"])
-    run_in_session("all", lake)
-    # A second drop for the same orders: gold's MERGE updates rows, marking the old ones deleted.
-    generator.main(["--lake", str(lake), "--orders", "40", "--seed", "2"])
+    lake = drops_lake_to_write
+    # A drop for orders gold has: its MERGE updates rows, marking the old ones deleted.
+    generator.main(["--lake", str(lake), "--orders", "40", "--seed", "2", "--prefix", "again"])
     run_in_session("all", lake)
     config = load_config("local", str(lake))
     gold = config.table("gold_conversations")
