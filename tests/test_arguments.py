@@ -3,7 +3,9 @@
 
 import pytest
 
+from jobs import forget as forget_job
 from pipeline.runtime import check_args as arguments
+from pipeline.runtime import runner
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +78,14 @@ def test_forget_needs_a_customer(capsys):
     assert arguments.check("forget", []) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("spark-submit.sh forget: error: the following arguments are required: --customer")
+
+
+def test_rewrite_landing_on_a_remote_lake_is_refused_before_spark_starts(monkeypatch, capsys):
+    def no_session(*_args, **_kwargs):
+        raise AssertionError("a Spark session was started")
+
+    monkeypatch.setattr(runner, "create_session", no_session)
+    assert forget_job.cli(["--lake", "s3a://bucket/lake", "--customer", "7", "--rewrite-landing"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "forget: error: --rewrite-landing rewrites local landing files only, not "
+        "s3a://bucket/lake/landing/customer_agent_messages: rewrite the files that forget lists at the source"]

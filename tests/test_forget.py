@@ -107,9 +107,10 @@ def erased(spark, tmp_path_factory):
     others["landing"] = [r for r in reference_model.read_landing(str(lake))[0] if not is_theirs(r, customer)]
     before = holders(lake, customer)
     bronze_before = table(spark, lake, "bronze_messages").count()
+    manifest_before = tables.version(spark, str(lake / "_meta" / "landed_files"))
     run_in_session("forget", lake, "--customer", str(customer), "--rewrite-landing")
     return {"lake": lake, "customer": customer, "others": others, "holders_before": before,
-            "bronze_before": bronze_before}
+            "bronze_before": bronze_before, "manifest_before": manifest_before}
 
 
 def test_no_parquet_file_log_or_export_under_the_lake_holds_the_customer(erased):
@@ -151,6 +152,8 @@ def test_the_rewritten_landing_files_keep_every_other_record_and_are_not_taken_a
     taken = landing.taken_files(spark, config.meta("landed_files"), "customer_agent_messages")
     assert landing.changed_since_taken(spark, folder, taken) == []
     assert not list(Path(folder).rglob(".forget-*"))
+    # The new sizes in one commit of the record of files taken (several files: tests/test_landing.py).
+    assert tables.version(spark, config.meta("landed_files")) == erased["manifest_before"] + 1
 
 
 def table_of(spark, lake, relative):

@@ -1,5 +1,8 @@
 from chispa import assert_df_equality
 
+from datetime import datetime
+
+from pipeline.lake import landing, tables
 from pipeline.lake.streams import cause
 from pipeline.transforms.landing import number_lines, split_records
 import pytest
@@ -68,3 +71,17 @@ def test_a_failed_query_is_reported_by_its_innermost_cause():
     assert cause(java) == "java.io.IOException: No space left"
     assert cause(python) == "KeyError: 'path'"
     assert cause("[STREAM_FAILED] one line\nmore") == "[STREAM_FAILED] one line"
+
+
+def test_the_sizes_of_several_files_taken_are_set_in_one_commit(spark, tmp_path):
+    manifest = str(tmp_path / "landed_files")
+    at = datetime(2024, 5, 1)
+    rows = [("messages", "file:/l/a.jsonl", 10, at, 1), ("messages", "file:/l/b.json", 20, at, 1),
+            ("messages", "file:/l/c.json", 30, at, 2), ("orders", "file:/l/a.jsonl", 40, at, 1)]
+    schema = "dataset string, path string, size long, modification_time timestamp, ingest_batch long"
+    spark.createDataFrame(rows, schema).write.format("delta").save(manifest)
+    landing.set_taken_sizes(spark, manifest, "messages", {"file:/l/a.jsonl": 7, "file:/l/c.json": 3})
+    assert tables.version(spark, manifest) == 1
+    assert {(path, size) for path, (size, _) in landing.taken_files(spark, manifest, "messages").items()} == {
+        ("file:/l/a.jsonl", 7), ("file:/l/b.json", 20), ("file:/l/c.json", 3)}
+    assert landing.taken_files(spark, manifest, "orders")["file:/l/a.jsonl"][0] == 40  # another dataset's file
