@@ -4,24 +4,48 @@ The later runs on the same lake (a rerun, late files) run in the test's session:
 the same steps, without a JVM start each."""
 
 import json
+import os
+import re
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 
+from pipeline.runtime.config import REPO_ROOT
 from tools.generator import generate
 from tests.support import reference_model
-from tests.support.lakes import assert_gold_matches_reference, run_in_session, run_pipeline, table, versions
+from tests.support.lakes import JOB_TIME_ZONE, assert_gold_matches_reference, run_in_session, table, versions
 
 pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def first_run(tmp_path_factory):
+    """`make run-local`'s `all` on a fresh lake, as a user runs it: without the
+    suite's JAVA_TOOL_OPTIONS (which the JVM would announce), in a zone far from UTC."""
     lake = tmp_path_factory.mktemp("lake")
     generate(str(lake), orders=80, seed=11)
-    run_pipeline(lake)
-    return lake
+    result = subprocess.run([str(REPO_ROOT / "spark-submit.sh"), "all", "--lake", str(lake)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=600, env={**os.environ, "TZ": JOB_TIME_ZONE})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return lake, (result.stdout + result.stderr).splitlines()
+
+
+@pytest.fixture(scope="module")
+def lake(first_run):
+    return first_run[0]
+
+
+# bronze customer_agent_messages: 6 new files, ...; silver orders: read ...; gold: succeeded in 9.1 s; all: ...
+PIPELINE_LINE = re.compile(r"(bronze|silver|gold|kpis|all)( [a-z_]+)?: \S.*")
+
+
+def test_the_run_prints_only_the_pipelines_lines(first_run):
+    """No JVM notice (jdk.incubator.vector), no Spark banner or warning: only the steps' own lines."""
+    _, lines = first_run
+    assert [line for line in lines if not PIPELINE_LINE.fullmatch(line)] == []
+    assert lines[-1].startswith("all: succeeded in ")
 
 
 def test_gold_equals_the_reference_model_one_row_per_order(spark, lake):
