@@ -121,9 +121,8 @@ status: setup  ## the last LAST runs (default 10) and every table's Delta versio
 generate: setup  ## synthetic landing data: make generate ORDERS=N [SEED=s] [FIRST_ORDER=n] [PREFIX=name] [DAYS=29 or 27-29] [LAKE=...]
 	$(PY) -m tools.generator --lake "$(LAKE)" --orders $(ORDERS) --seed $(SEED) $(if $(FIRST_ORDER),--first-order $(FIRST_ORDER)) $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DAYS),--days $(DAYS))
 
-test: setup setup-s3 $(CONNECT_CLIENT)  ## the whole test suite in random order (seed printed; S3 on a local moto server), then the Airflow DAG's tests
-	$(PY) -m pytest --durations=25
-	$(MAKE) airflow-test
+test: setup setup-s3 $(CONNECT_CLIENT)  ## the whole suite in random order (seeds printed; S3 on a local moto server): the e2e tier alongside the others, then the Airflow DAG's tests
+	PYTHON=$(PY) scripts/test_suite.sh
 
 # The tiers are pytest markers (pyproject.toml): unit, spark, e2e, system.
 test-quick: setup  ## the unit tier: no Spark, a few seconds, for the edit loop
