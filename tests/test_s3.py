@@ -13,7 +13,7 @@ import pytest
 from pipeline.runtime.config import REPO_ROOT
 from pipeline.runtime.lock import LEASE
 from tools.generator import generate
-from tests.support.lakes import assert_gold_matches_reference, submit
+from tests.support.lakes import assert_gold_matches_reference, small_lake_env, submit
 from tests.support.s3 import BUCKET, S3, needs_s3
 from tests.test_forget import assert_gold_and_kpis_without, holders, pick_customer
 
@@ -64,7 +64,7 @@ def concurrently(s3, job, prefix, runs=2):
     processes = [
         subprocess.Popen(
             [str(REPO_ROOT / "spark-submit.sh"), job, "--lake", f"s3a://{BUCKET}/{prefix}"],
-            cwd=REPO_ROOT, env=s3.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=REPO_ROOT, env=small_lake_env(s3.env()), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         for _ in range(runs)
     ]
