@@ -1,5 +1,6 @@
-"""Count what a pass of the pipeline costs besides seconds: Spark jobs and Delta
-commits per step, for a first load, a no-op rerun and warm drops.
+"""Count what a pass of the pipeline costs besides seconds: Spark jobs, generated
+classes compiled and Delta commits per step, for a first load, a no-op rerun
+and warm drops.
 
     python bench/counts.py [--orders 2000] [--drop 100] [--drops 2] [--lake DIR] [--names]
 
@@ -53,6 +54,8 @@ def measure(spark, config, lake: Path, label: str, names: bool) -> None:
     commits_before, marks = commit_files(lake), []
     args = argparse.Namespace(full_refresh=False, max_quarantined_share=None)
     steps = {name: job_body(run) for name, run in STEPS.items()}
+    compiled = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()  # a Janino compile each
+    compiled_before = compiled.getCount()
     first, started = scheduler.nextJobId(), time.monotonic()
     results = run_pass(spark, config, args, steps, lambda step: marks.append((step, scheduler.nextJobId())))
     total_jobs, total_seconds = scheduler.nextJobId() - first, time.monotonic() - started
@@ -63,7 +66,8 @@ def measure(spark, config, lake: Path, label: str, names: bool) -> None:
         table = str(path.parent.parent.relative_to(lake))
         per_table[table] = per_table.get(table, 0) + 1
     twice = sorted(table for table, count in per_table.items() if count > 1)
-    print(f"{label}: {total_jobs} jobs, {sum(per_table.values())} commits to {len(per_table)} tables"
+    print(f"{label}: {total_jobs} jobs, {compiled.getCount() - compiled_before} classes compiled, "
+          f"{sum(per_table.values())} commits to {len(per_table)} tables"
           f"{' (more than one: ' + ', '.join(twice) + ')' if twice else ''}, {total_seconds:.1f} s; "
           + ", ".join(parts), flush=True)
     if names:
