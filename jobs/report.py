@@ -26,7 +26,7 @@ def main(spark, config, args):
     current = tables.version(spark, gold)
     # Both tables must tell the same story: the KPIs must show gold's current data.
     reflected = (incremental.last_watermark(spark, kpis, WATERMARK) or {}).get(WATERMARK)
-    if incremental.changed_values(spark, gold, reflected, current, "conversation_date") != []:
+    if incremental.changed_partitions(spark, gold, reflected, current, "conversation_date") != []:
         raise PipelineError(f"the KPI table is behind gold (version {current}): run the kpis job first")
     data = collect_report(tables.read(spark, gold, current), tables.read(spark, kpis), config.lake, datetime.now(timezone.utc))
     path = f"{config.lake}/reports/index.html"

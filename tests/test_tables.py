@@ -3,7 +3,9 @@
 import json
 from pathlib import Path
 
-from pipeline.lake import tables
+from delta.tables import DeltaTable
+
+from pipeline.lake import incremental, tables
 from pipeline.lake.tables import check_text
 import pytest
 
@@ -72,3 +74,24 @@ def test_writes_follow_the_layout_and_a_merge_rewrites_only_the_files_of_touched
     tables.optimize(spark, path, ("k",), 168.0)
     assert file_ranges(path) == expected
     assert tables.read(spark, path).where("v = 'new'").count() == 20
+
+
+def test_changed_partitions_names_the_days_of_files_changed_and_none_when_the_log_cannot_tell(spark, tmp_path):
+    path = str(tmp_path / "by_day")
+    rows = spark.createDataFrame([(1, "2024-03-01"), (2, "2024-03-02"), (3, "2024-03-03")], "k long, day string")
+    tables.overwrite(rows.selectExpr("k", "CAST(day AS date) AS day"), path, ("day",), new_schema=True)  # v0
+    DeltaTable.forPath(spark, path).delete("k = 2")  # v1: a DELETE removes 2024-03-02's file
+    moved = spark.createDataFrame([(3, "2024-03-01")], "k long, day string").selectExpr("k", "CAST(day AS date) AS day")
+    tables.upsert(spark, moved, path, ("k",))  # v2: k 3 moves from 03-03 to 03-01
+    DeltaTable.forPath(spark, path).optimize().executeCompaction()  # v3: no data change
+    assert incremental.changed_partitions(spark, path, 0, 1, "day") == ["2024-03-02"]
+    assert incremental.changed_partitions(spark, path, 1, 2, "day") == ["2024-03-01", "2024-03-03"]
+    assert incremental.changed_partitions(spark, path, 2, 3, "day") == []
+    assert incremental.changed_partitions(spark, path, 3, 3, "day") == []
+    assert incremental.changed_partitions(spark, path, None, 3, "day") is None  # no watermark
+    assert incremental.changed_partitions(spark, path, 4, 3, "day") is None  # a table recreated behind it
+    tables.overwrite(rows.selectExpr("k", "CAST(day AS date) AS day"), path, ("day",))  # v4: a rewrite
+    assert incremental.changed_partitions(spark, path, 3, 4, "day") is None
+    Path(path, "_delta_log", f"{1:020d}.json").unlink()  # log retention removed a commit
+    assert incremental.changed_partitions(spark, path, 0, 2, "day") is None
+    assert incremental.changed_partitions(spark, path, 1, 2, "day") == ["2024-03-01", "2024-03-03"]

@@ -4,7 +4,8 @@ Each incremental job keeps its watermark, how far it has read its inputs, in
 the Delta commit metadata of the table it writes (silver: the last bronze
 batch; gold: the silver versions; kpis: the gold version). The watermark is
 committed atomically with the data, so a crash loses both or neither. The
-inputs' changes since a watermark come from Delta's Change Data Feed.
+inputs' changes since a watermark: silver's rows from Delta's Change Data Feed,
+gold's days from the partitions its commit files name.
 """
 
 import json
@@ -12,19 +13,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 
-from py4j.protocol import Py4JJavaError
-from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
-from pipeline.lake.tables import change_feed_enabled, commits, exists
+from pipeline.lake.tables import commit_actions, commit_versions, commits, exists
 
 # The last bronze ingest batch a commit holds (bronze's appends) or reflects (silver's and quarantine's writes).
 BRONZE_BATCH = "bronze_batch"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 SKIP_EMPTY_COMMITS = "spark.databricks.delta.skipRecordingEmptyCommits"
-# Commits that change no data, and those whose changes the change feed describes.
+# Commits that change no data, and those whose changed partitions their files name
+# (a WRITE may replace the whole table and its schema: the reader rebuilds then).
 NO_DATA_CHANGE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
-DESCRIBED_BY_CHANGE_FEED = NO_DATA_CHANGE | {"MERGE", "DELETE", "UPDATE"}
+DESCRIBED_BY_FILES = NO_DATA_CHANGE | {"MERGE", "DELETE", "UPDATE"}
 
 
 def last_watermark(spark: SparkSession, path: str, key: str, depth: int = 100) -> dict | None:
@@ -103,20 +103,30 @@ def changed_keys(spark: SparkSession, ranges: dict[str, tuple[int, int]], column
     return reduce(DataFrame.unionByName, keys).distinct()
 
 
-def changed_values(spark: SparkSession, path: str, after: int | None, upto: int, column: str) -> list | None:
-    """The distinct, sorted `column` values of the rows changed after version
-    `after` (a small set, such as days); None when the change feed cannot tell:
-    no watermark, a table recreated behind it, or a commit that rewrote it."""
+def changed_partitions(spark: SparkSession, path: str, after: int | None, upto: int, column: str) -> list[str] | None:
+    """The distinct, sorted values of the partition column `column` (such as
+    days) of the files that the commits after version `after` up to `upto`
+    added or removed with their data: every value a changed row had or has (a
+    rewritten file's unchanged rows may add a few more). Read from the commit
+    files, no Spark job. None when they cannot tell: no watermark, a table
+    recreated behind it, commit files gone (log retention), or a commit that
+    rewrote the table."""
     if after is None or after > upto:
         return None
-    if after == upto:
-        return []
-    operations = {info.get("operation") for info in commits(spark, path, after) if info["version"] <= upto}
-    if operations <= NO_DATA_CHANGE:
-        return []
-    if not operations <= DESCRIBED_BY_CHANGE_FEED or not change_feed_enabled(spark, path):
+    versions = [v for v in commit_versions(spark, path) if after < v <= upto]
+    if len(versions) != upto - after:
         return None
-    try:
-        return sorted(row[0] for row in changes(spark, path, after, upto).select(column).distinct().collect())
-    except (Py4JJavaError, PySparkException):  # the change files or versions are gone (VACUUM, log retention)
-        return None
+    values = set()
+    for number in versions:
+        actions = commit_actions(spark, path, number)
+        operation = next((a["commitInfo"].get("operation") for a in actions if "commitInfo" in a), None)
+        if operation not in DESCRIBED_BY_FILES:
+            return None
+        for action in actions:
+            change = action.get("add") or action.get("remove")
+            if change and change.get("dataChange", True):
+                value = (change.get("partitionValues") or {}).get(column)
+                if value is None:  # no partition values recorded, or a null one: cannot name it
+                    return None
+                values.add(value)
+    return sorted(values)

@@ -83,10 +83,15 @@ def commits(spark: SparkSession, path: str, after: int, limit: int | None = None
     state first. Commits whose files the log retention removed are left out."""
     infos = []
     for number in [v for v in commit_versions(spark, path) if v > after][::-1][:limit]:
-        actions = (json.loads(line) for line in read_text(spark, f"{path}/_delta_log/{number:020d}.json").splitlines())
-        info = next((action["commitInfo"] for action in actions if "commitInfo" in action), {})
+        info = next((action["commitInfo"] for action in commit_actions(spark, path, number) if "commitInfo" in action), {})
         infos.append({**info, "version": number})
     return infos
+
+
+def commit_actions(spark: SparkSession, path: str, version: int) -> list[dict]:
+    """The actions (commitInfo, add, remove, metaData, ...) of one commit, from its commit file: no Spark job."""
+    text = read_text(spark, f"{path}/_delta_log/{version:020d}.json")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def history(spark: SparkSession, path: str, limit: int) -> DataFrame:
@@ -151,10 +156,6 @@ def ensure_constraints(spark: SparkSession, path: str, constraints: dict[str, st
 
 def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
     return DeltaTable.forPath(spark, path).detail().first()["properties"]
-
-
-def change_feed_enabled(spark: SparkSession, path: str) -> bool:
-    return table_properties(spark, path).get("delta.enableChangeDataFeed") == "true"
 
 
 def table_features(spark: SparkSession, path: str) -> set[str]:

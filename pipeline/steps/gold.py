@@ -4,7 +4,8 @@ Gold records in each commit the silver versions it reflects. A run recomputes
 only the orders that silver changed since (Delta Change Data Feed), from all of
 those orders' messages, and MERGEs them in; nothing changed, nothing written.
 --full-refresh (and the first run) rebuilds the whole table. Gold keeps its own
-Change Data Feed on: the kpis job reads from it which days changed.
+Change Data Feed on for readers downstream (kpis reads the days that changed
+from gold's commit files).
 """
 
 from functools import partial, reduce
@@ -22,7 +23,7 @@ from pipeline.transforms.conversations import GOLD_COLUMNS, build_conversations
 TABLE = "customer_agent_conversations"
 SOURCES = {"silver_messages": "silver_messages_version", "silver_orders": "silver_orders_version"}
 RULES = "gold_conversations"  # the rules' layer and the constraints' table in conf/quality_rules.toml
-# The change feed tells kpis which days changed. Files of at most 5,000
+# Files of at most 5,000
 # order-sorted rows inside each date keep an increment's MERGE to the few files
 # that hold touched orders; deletion vectors only where the config turns them on.
 PROPERTIES = {**tables.CHANGE_FEED, **tables.layout(("order_id",), 5_000)}

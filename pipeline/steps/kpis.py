@@ -1,11 +1,12 @@
 """KPIs: gold.customer_care_daily_kpis, per conversation day and city, from gold.
 
 The table records in each commit the gold version it reflects. A run reads from
-gold's Change Data Feed the days whose conversations changed since (pre- and
-post-images: a conversation that moves to another day touches both), recomputes
-those days from gold and replaces them (replaceWhere, so groups that vanished
-go too); gold unchanged, nothing written. No record, --full-refresh, or a gold
-commit the change feed does not describe (a gold rebuild): rebuild the table.
+gold's commit files the days whose conversations changed since (the date
+partitions of the files gold's commits removed and added: a conversation that
+moves to another day touches both; no Spark job), recomputes those days from
+gold and replaces them (replaceWhere, so groups that vanished go too); gold
+unchanged, nothing written. No record, --full-refresh, or a gold commit that
+names no partitions (a gold rebuild): rebuild the table.
 """
 
 from datetime import date
@@ -37,7 +38,8 @@ def run(spark, config, options: Options = Options()) -> list[RunStats]:
     tables.require_table(spark, gold, "gold")
     current = tables.version(spark, gold)
     built = None if options.full_refresh else (incremental.last_watermark(spark, path, WATERMARK) or {}).get(WATERMARK)
-    days = incremental.changed_values(spark, gold, built, current, "conversation_date")
+    changed = incremental.changed_partitions(spark, gold, built, current, "conversation_date")
+    days = None if changed is None else [date.fromisoformat(day) for day in changed]
     if days == []:  # decided from the Delta logs alone: no Spark job
         print(f"kpis {TABLE}: no conversation changed in gold, nothing to do ({path})")
         return [RunStats(TABLE, input=f"gold v{current}")]
