@@ -54,6 +54,9 @@ def snapshot(spark, lake):
         if "source_file" in df.columns:  # the lake folders differ; the landing paths do not
             df = df.withColumn("source_file", F.substring_index("source_file", "/landing/", -1))
         result[key] = sorted((tuple(row) for row in df.collect()), key=repr)
+    taken = spark.read.format("delta").load(f"{lake}/_meta/landed_files")  # each file taken once, in its batch
+    taken = taken.select("dataset", F.substring_index("path", "/landing/", -1), "size", "ingest_batch")
+    result["landed_files"] = sorted(tuple(row) for row in taken.collect())
     return result
 
 
@@ -140,6 +143,8 @@ def test_killed_runs_lose_and_duplicate_nothing(spark, tmp_path, batches, uninte
     run_in_session("gold", lake)
 
     land(lake, batches[1])
+    crash("bronze", lake, "bronze.before_landed_files")  # both streams done, their files not yet recorded
+    assert len(list((lake / "_meta" / "pending" / "landed_files").iterdir())) == 1  # this drop: messages only
     run_in_session("bronze", lake)
     # A real kill -9 mid-job, once quarantine has committed (the generated batch has bad records).
     kill_when_committed("silver", lake, "quarantine_messages")

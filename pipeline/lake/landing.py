@@ -27,9 +27,9 @@ from pyspark.sql import functions as F
 
 from pipeline import root_cause
 from pipeline.lake import delta_log, json_arrays
-from pipeline.lake.files import local_path, path_exists
+from pipeline.lake.files import delete, file_names, local_path, path_exists, read_text, write_text
 from pipeline.lake.streams import files_taken
-from pipeline.lake.tables import read, update
+from pipeline.lake.tables import append, exists, read, update
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LANDING_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -207,42 +207,77 @@ def remove(spark: SparkSession, folder: str) -> None:
     path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)
 
 
-def file_rows(spark, dataset: str, files: dict, batch_id: int, problems: dict):
-    """One row per file {path: (size, modified_ms)} with its (reason, error) if any,
-    built in the JVM from one JSON literal (no Python workers for a few rows)."""
-    rows = [{"path": path, "size": size, "modified_ms": modified, "reason": problems.get(path, (None, None))[0],
-             "error": problems.get(path, (None, None))[1]} for path, (size, modified) in sorted(files.items())]
-    parsed = F.from_json(
-        F.lit(json.dumps(rows)), "array<struct<path string, size long, modified_ms long, reason string, error string>>"
-    )
+# Below the lake's _meta: each micro-batch's files until the run records them all in landed_files.
+PENDING_TAKEN = "pending/landed_files"
+FILE_ROW = "dataset string, path string, size long, modified_ms long, reason string, error string, ingest_batch long"
+
+
+def file_entries(dataset: str, files: dict, batch_id: int, problems: dict) -> list[dict]:
+    """One entry per file {path: (size, modified_ms)} of a batch, with its (reason, error) if any."""
+    return [{"dataset": dataset, "path": path, "size": size, "modified_ms": modified,
+             "reason": problems.get(path, (None, None))[0], "error": problems.get(path, (None, None))[1],
+             "ingest_batch": batch_id} for path, (size, modified) in sorted(files.items())]
+
+
+def file_rows(spark, entries: list[dict]) -> DataFrame:
+    """The rows of file entries (file_entries), built in the JVM from one JSON
+    literal (no Python workers for a few rows)."""
+    parsed = F.from_json(F.lit(json.dumps(entries)), f"array<struct<{FILE_ROW}>>")
     return spark.range(1).select(F.inline(parsed)).select(
-        F.lit(dataset).alias("dataset"), "path", "size", F.timestamp_millis("modified_ms").alias("modification_time"),
-        "reason", "error", F.lit(batch_id).cast("long").alias("ingest_batch"),
-        F.current_timestamp().alias("quarantined_at"),
+        "dataset", "path", "size", F.timestamp_millis("modified_ms").alias("modification_time"),
+        "reason", "error", "ingest_batch", F.current_timestamp().alias("quarantined_at"),
     )
+
+
+def stage_taken(spark, pending: str, entries: list[dict], dataset: str, batch_id: int) -> None:
+    """Keep a batch's files for the record of files taken, in a small file below
+    `pending` (no Delta commit): record_taken records every dataset's in one."""
+    write_text(spark, f"{pending}/{dataset}-{batch_id}.json", json.dumps(entries))
+
+
+def record_taken(spark, manifest: str, pending: str) -> None:
+    """Append the files kept below `pending` to the record of files taken, in one
+    commit, then remove them; a batch recorded already (a crash after the commit)
+    is not recorded twice."""
+    names = sorted(name for name in file_names(spark, pending) if name.endswith(".json"))
+    if not names:
+        return
+    recorded = {(row["dataset"], row["ingest_batch"]) for row in manifest_rows(spark, manifest)}
+    batches = [json.loads(read_text(spark, f"{pending}/{name}")) for name in names]
+    entries = [entry for batch in batches for entry in batch if (entry["dataset"], entry["ingest_batch"]) not in recorded]
+    if entries:  # the first append creates the table
+        append(file_rows(spark, entries).select(*column_names(LANDED_FILE_SCHEMA)), manifest)
+    for name in names:
+        delete(spark, f"{pending}/{name}")
 
 
 MANIFEST_COLUMNS = ["dataset", "path", "size", "modification_time", "ingest_batch"]
 _manifest_rows: dict[str, list[dict]] = {}  # a local manifest's data file -> its rows (files never change)
 
 
-def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
-    """{path: (size, modified_ms)} of the files bronze took before (a row per file: metadata, not data).
+def manifest_rows(spark, manifest: str) -> list[dict]:
+    """The rows of the record of files taken (a row per file: metadata, not data); [] before it exists.
     A local manifest is read in plain Python, no Spark job, each of its data
     files once per process: a continuous application reads only the new ones."""
     local = local_path(manifest)
+    if not (delta_log.is_table(local) if local else exists(spark, manifest)):
+        return []
     snapshot = delta_log.snapshot(local) if local else None
     if snapshot is None or any(file.deleted for file in snapshot.files):
-        rows = [row.asDict() for row in read(spark, manifest).select(*MANIFEST_COLUMNS).collect()]
-    else:
-        rows = []
-        for file in snapshot.files:
-            if file.path not in _manifest_rows:
-                _manifest_rows[file.path] = delta_log.read_rows(delta_log.Snapshot(0, 0, "", [file], []),
-                                                                MANIFEST_COLUMNS)
-            rows += _manifest_rows[file.path]
+        return [row.asDict() for row in read(spark, manifest).select(*MANIFEST_COLUMNS).collect()]
+    rows = []
+    for file in snapshot.files:
+        if file.path not in _manifest_rows:
+            _manifest_rows[file.path] = delta_log.read_rows(delta_log.Snapshot(0, 0, "", [file], []), MANIFEST_COLUMNS)
+        rows += _manifest_rows[file.path]
+    return rows
+
+
+def taken_files(spark, manifest: str, dataset: str) -> dict[str, tuple[int, int]]:
+    """{path: (size, modified_ms)} of the files bronze took before."""
     taken: dict[str, tuple[int, int]] = {}
-    for row in sorted((r for r in rows if r["dataset"] == dataset), key=lambda r: r["ingest_batch"]):
+    rows = (r for r in manifest_rows(spark, manifest) if r["dataset"] == dataset)
+    for row in sorted(rows, key=lambda r: r["ingest_batch"]):
         taken.setdefault(row["path"], (row["size"], _millis(row["modification_time"])))  # the first batch wins
     return taken
 

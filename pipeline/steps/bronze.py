@@ -4,7 +4,10 @@ Files are found at any depth below each landing folder. A file that cannot be
 read or decompressed (or a large JSON array file that is no valid array) goes to
 quarantine/landing_files with its reason and error; the other files of the run
 are ingested. The run fails only when more than the quarantined share allowed
-of at least MIN_FILES_FOR_SHARE new files was set aside.
+of at least MIN_FILES_FOR_SHARE new files was set aside. The files a run took
+are recorded in _meta/landed_files in one commit after both landing folders'
+streams; until then each micro-batch keeps its own in a small file (a run
+stopped in between records them first).
 """
 
 from py4j.protocol import Py4JJavaError
@@ -45,7 +48,6 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
         return RunStats(dataset, input=f"0 new files in {folder}")
     tables.ensure_table(spark, table, BRONZE_SCHEMA)
     tables.ensure_table(spark, files_table, StructType.fromDDL(landing.LANDING_FILE_SCHEMA))
-    tables.ensure_table(spark, manifest, StructType.fromDDL(landing.LANDED_FILE_SCHEMA))
     before = tables.version(spark, table)
     taken_before = landing.taken_files(spark, manifest, dataset)
     set_aside: dict[str, int] = {}  # reason -> files, over the run's micro-batches
@@ -94,11 +96,12 @@ def ingest(spark, config, dataset: str, table_key: str) -> RunStats:
             landing.remove(spark, staging)
         crash_point(f"bronze.{dataset}.after_write")  # before the checkpoint records the batch
         taken = {row.path: (row.length, row.modified) for row in found if row.path in files}
-        rows = landing.file_rows(spark, dataset, taken, batch_id, problems)
+        entries = landing.file_entries(dataset, taken, batch_id, problems)
         if problems:  # before the record of files taken: a replay skips the files recorded there
-            tables.append_once(rows.where(F.col("reason").isNotNull()), files_table, f"landing-files-{dataset}", batch_id)
-        tables.append_once(rows.select(*landing.column_names(landing.LANDED_FILE_SCHEMA)), manifest,
-                           f"landed-files-{dataset}", batch_id)
+            rows = landing.file_rows(spark, entries).where(F.col("reason").isNotNull())
+            tables.append_once(rows, files_table, f"landing-files-{dataset}", batch_id)
+        # Recorded with the other folder's batches after both streams (record_taken): one commit per run.
+        landing.stage_taken(spark, config.meta(landing.PENDING_TAKEN), entries, dataset, batch_id)
         for reason, _ in problems.values():
             set_aside[reason] = set_aside.get(reason, 0) + 1
 
@@ -135,6 +138,10 @@ def check_share(stats: list[RunStats], max_share: float, files_table: str) -> No
 
 
 def run(spark, config, options: Options = Options()) -> list[RunStats]:
+    manifest, pending = config.meta("landed_files"), config.meta(landing.PENDING_TAKEN)
+    landing.record_taken(spark, manifest, pending)  # a run stopped before it recorded them
     stats = [ingest(spark, config, dataset, key) for dataset, key in LANDING_FEEDS.items()]
+    crash_point("bronze.before_landed_files")  # both streams' checkpoints committed, their files not recorded
+    landing.record_taken(spark, manifest, pending)
     check_share(stats, options.max_share(config), config.table("quarantine_landing_files"))
     return stats

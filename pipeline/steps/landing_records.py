@@ -35,6 +35,7 @@ def rewrite_without(spark, config, dataset: str, paths: list[str], theirs: Colum
     without such records is left as it is: a rerun after a crash redoes only
     what is left, and sets the sizes the crash left unset."""
     manifest = config.meta("landed_files")
+    landing.record_taken(spark, manifest, config.meta(landing.PENDING_TAKEN))  # a bronze run stopped before it did
     taken = landing.taken_files(spark, manifest, dataset)
     removed, unreadable, sizes = {}, [], {}
     for number, source_file in enumerate(paths):
